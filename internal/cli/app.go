@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/cutover/cutover/internal/docker"
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/registry"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// app is the engine wired to its adapters: the one place that knows them all.
+type app struct {
+	log    *slog.Logger
+	rt     *docker.Runtime
+	reg    *registry.Client
+	store  *store.Store
+	engine *engine.Engine
+}
+
+// wiring says what a command needs opened.
+type wiring struct {
+	log *slog.Logger
+	// withStore opens the data directory; read-only commands leave it alone.
+	withStore bool
+	// tolerateUnreachable keeps going when the engine does not answer yet.
+	tolerateUnreachable bool
+	// tune adjusts the engine's options beyond the global flags.
+	tune func(*engine.Options)
+	// onRegistryRequest, when set, hears of every request sent to a registry.
+	onRegistryRequest func()
+}
+
+// open connects to the engine and builds the update engine.
+func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
+	rt, err := docker.New(g.host)
+	if err != nil {
+		return nil, &ExitError{Code: ExitUnreachable, Err: fmt.Errorf("docker engine address: %w (set --host or DOCKER_HOST)", err)}
+	}
+	if err := rt.Ping(ctx); err != nil {
+		unreachable := fmt.Errorf("cannot reach the Docker engine at %s: %v (point cutover at another one with --host or DOCKER_HOST)", rt.Host(), err)
+		if !w.tolerateUnreachable {
+			rt.Close()
+			return nil, &ExitError{Code: ExitUnreachable, Err: unreachable}
+		}
+		w.log.Error(unreachable.Error() + "; retrying at every pass")
+	}
+	insecure, err := rt.InsecureRegistries(ctx)
+	if err != nil {
+		w.log.Debug("cannot read the engine's insecure registries", "err", err)
+	}
+	regOpts := registry.Options{
+		Username: envOr("", "REPO_USER"),
+		Password: envOr("", "REPO_PASS"),
+		Insecure: insecure,
+	}
+	if w.onRegistryRequest != nil {
+		regOpts.Transport = countingTransport(w.onRegistryRequest)
+	}
+	reg, err := registry.New(regOpts)
+	if err != nil {
+		rt.Close()
+		return nil, err
+	}
+	a := &app{log: w.log, rt: rt, reg: reg}
+	var hist engine.History
+	if w.withStore {
+		a.store, err = store.Open(g.dataDir)
+		if err != nil {
+			rt.Close()
+			return nil, err
+		}
+		hist = a.store
+	}
+	opts := engine.Options{
+		StopTimeout:   g.stopTimeout,
+		HealthTimeout: g.healthTimeout,
+		HealthGrace:   g.healthGrace,
+	}
+	if w.tune != nil {
+		w.tune(&opts)
+	}
+	a.engine = engine.New(rt, reg, hist, w.log, opts)
+	return a, nil
+}
+
+func (a *app) Close() {
+	if a.store != nil {
+		a.store.Close()
+	}
+	a.rt.Close()
+}

@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+	"log/slog"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+func newCheckCmd(g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check [NAME...]",
+		Short: "List running containers by image and say which are outdated; changes nothing",
+		RunE: func(cmd *cobra.Command, names []string) error {
+			log, err := g.logger(cmd.ErrOrStderr(), slog.LevelWarn)
+			if err != nil {
+				return err
+			}
+			a, err := g.open(cmd.Context(), wiring{log: log})
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			report, err := a.engine.Check(cmd.Context(), engine.CheckOptions{Names: names})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), reportJSON(report))
+			}
+			writeReportTable(cmd.OutOrStdout(), report, isTerminal(cmd.OutOrStdout()))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	return cmd
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// progressPrinter prints a line per container as the update goes, and on a
+// terminal a progress bar per pull that redraws in place.
+type progressPrinter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	terminal bool
+	barShown bool
+	layers   map[string]map[string]engine.PullProgress // image -> layer -> last report
+}
+
+func newProgressPrinter(w io.Writer, terminal bool) *progressPrinter {
+	return &progressPrinter{w: w, terminal: terminal, layers: map[string]map[string]engine.PullProgress{}}
+}
+
+// Emit implements engine.Sink.
+func (p *progressPrinter) Emit(e engine.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.Progress != nil {
+		if p.terminal {
+			p.drawBar(e.Image, *e.Progress)
+		}
+		return
+	}
+	line := eventLine(e)
+	if line == "" {
+		return
+	}
+	p.clearBar()
+	fmt.Fprintln(p.w, line)
+}
+
+func eventLine(e engine.Event) string {
+	switch {
+	case e.Container == "":
+		return ""
+	case e.Phase == engine.PhasePulling:
+		return e.Container + ": pulling " + e.Image
+	case e.Phase == engine.PhaseRecreating:
+		return e.Container + ": recreating on " + e.Image
+	case e.Phase == engine.PhaseHealthCheck:
+		return e.Container + ": waiting for health"
+	case e.Phase == engine.PhaseRolledBack:
+		return fmt.Sprintf("%s: rolled back: %v", e.Container, e.Err)
+	case e.Phase == engine.PhaseFailed:
+		return fmt.Sprintf("%s: failed: %v", e.Container, e.Err)
+	case e.Phase == engine.PhaseDone && e.Message != "":
+		return e.Container + ": " + strings.ReplaceAll(e.Message, "_", " ")
+	}
+	return ""
+}
+
+func (p *progressPrinter) drawBar(image string, pr engine.PullProgress) {
+	if p.layers[image] == nil {
+		p.layers[image] = map[string]engine.PullProgress{}
+	}
+	if pr.Total > 0 && pr.Status == "Downloading" {
+		p.layers[image][pr.Layer] = pr
+	}
+	var cur, total int64
+	for _, l := range p.layers[image] {
+		cur += l.Current
+		total += l.Total
+	}
+	if total == 0 {
+		return
+	}
+	const width = 30
+	done := int(cur * width / total)
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %s/%s", image, strings.Repeat("#", done), strings.Repeat(" ", width-done), cur*100/total, bytes(cur), bytes(total))
+	p.barShown = true
+}
+
+func (p *progressPrinter) clearBar() {
+	if p.barShown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.barShown = false
+	}
+}
+
+func (p *progressPrinter) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearBar()
+}
+
+func bytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fKiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func writePlan(w io.Writer, plan engine.Plan) {
+	if len(plan.Steps) == 0 {
+		fmt.Fprintln(w, "nothing to update")
+	}
+	for _, s := range plan.Steps {
+		fmt.Fprintf(w, "would update %s (%s): %s -> %s\n", s.Container.Name, s.Image, engine.ShortDigest(s.FromDigest), engine.ShortDigest(s.ToDigest))
+	}
+	for _, s := range plan.Skipped {
+		fmt.Fprintf(w, "would skip %s (%s): %s\n", s.Container.Name, s.Image, s.Reason)
+	}
+	fmt.Fprintf(w, "dry run: %d scanned, %d to update, %d skipped, %d up to date; nothing was changed\n", plan.Scanned, len(plan.Steps), len(plan.Skipped), len(plan.Fresh))
+}
+
+func writeSummary(w io.Writer, s engine.Summary) {
+	for _, o := range s.Outcomes {
+		if o.Result == engine.ResultUpdated {
+			fmt.Fprintf(w, "updated %s (%s): %s -> %s in %s\n", o.Container, o.Image, engine.ShortDigest(o.OldDigest), engine.ShortDigest(o.NewDigest), o.Duration.Round(1e7))
+		}
+	}
+	fmt.Fprintf(w, "%d scanned, %d updated, %d failed, %d skipped\n", s.Scanned, s.Updated, s.Failed, s.Skipped)
+}

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/apikey"
+	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/metrics"
+	"github.com/cutover/cutover/internal/notify"
+)
+
+func newServeCmd(g *globalOptions) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [NAME...]",
+		Short: "Run the daemon: periodic passes, the HTTP APIs and the dashboard",
+		RunE: func(cmd *cobra.Command, names []string) error {
+			return runServe(cmd, g, o, names)
+		},
+	}
+	o.addFlags(cmd.Flags())
+	return cmd
+}
+
+// runServe wires every surface to one engine and runs until ctx ends, or
+// after one pass with --run-once.
+func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []string) error {
+	ctx := cmd.Context()
+	log, err := g.logger(cmd.ErrOrStderr(), slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	sched, err := daemon.NewSchedule(time.Duration(o.interval)*time.Second, o.schedule, cmd.Flags().Changed("interval") || os.Getenv("WATCHTOWER_POLL_INTERVAL") != "" || os.Getenv("CUTOVER_INTERVAL") != "")
+	if err != nil {
+		return err
+	}
+	key, err := loadKey(g.dataDir, o.httpAPIToken, log)
+	if err != nil {
+		return err
+	}
+
+	var met *metrics.Metrics
+	var d *daemon.Daemon
+	met = metrics.New(func() float64 {
+		if d == nil {
+			return 0
+		}
+		return float64(d.Skipped())
+	})
+	var policy daemon.Policy
+	a, err := g.open(ctx, wiring{
+		log:                 log,
+		withStore:           true,
+		tolerateUnreachable: !o.runOnce,
+		onRegistryRequest:   met.RegistryRequest,
+		tune: func(eo *engine.Options) {
+			eo.AutoUpdate = func(c engine.Container) bool { on, _ := policy.AutoUpdate(c); return on }
+			if o.rollingRestart {
+				eo.Swaps = 1
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	policy = daemon.Policy{Default: o.autoUpdateDefault, Toggles: a.store}
+
+	observers := []daemon.Observer{met}
+	if len(o.notificationURLs) > 0 {
+		host, _ := os.Hostname()
+		n, err := notify.New(notify.Options{URLs: o.notificationURLs, Template: o.notificationTemplate, Report: o.notificationReport, Host: host}, a.store, log)
+		if err != nil {
+			return err
+		}
+		observers = append(observers, n)
+	}
+	filter := daemon.Filter{
+		Names: names, Disabled: o.disableContainers, LabelEnable: o.labelEnable, Scope: o.scope,
+		IncludeStopped: o.includeStopped, IncludeRestarting: o.includeRestarting,
+	}
+	tracker := daemon.NewTracker()
+	snap := daemon.NewSnapshot(a.engine, filter, log)
+	if !o.runOnce {
+		observers = append(observers, snap)
+	}
+	d = daemon.New(a.engine, daemon.Options{
+		Filter: filter, Policy: policy,
+		MonitorOnly: o.monitorOnly, LabelTakePrecedence: o.labelTakePrecedence, NoPull: o.noPull,
+		Apply:                  engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped},
+		CheckOnlyWhenScheduled: o.httpAPIUpdate && !o.httpAPIPeriodicPolls,
+	}, log, tracker, observers...)
+	defer d.Shutdown()
+
+	if !o.noStartupMessage {
+		startupMessage(ctx, log, a, filter, policy, o, sched)
+	}
+	if o.runOnce {
+		rep, err := d.Trigger(ctx, daemon.Request{Scheduled: true})
+		if err != nil {
+			return err
+		}
+		writeSummary(cmd.OutOrStdout(), rep.Summary)
+		if rep.Failed > 0 {
+			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%d updates failed", rep.Failed)}
+		}
+		return nil
+	}
+
+	deps := httpapi.Deps{Key: key, Deployer: a.engine, Jobs: a.store, Engine: a.rt, Log: log}
+	if o.httpAPIUpdate {
+		deps.Passes = d
+	}
+	if o.httpAPIMetrics {
+		deps.Metrics = met.Handler()
+	}
+	deps.Dashboard, err = o.ui.dashboard(dashboardParts{dataDir: g.dataDir, key: key, app: a, daemon: d,
+		snapshot: snap, tracker: tracker, policy: policy, closing: ctx.Done(), log: log})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", o.listen, err)
+	}
+	log.Info("HTTP server listening", "addr", l.Addr().String())
+	go d.RunSchedule(ctx, sched)
+	go snap.Run(ctx, o.checkInterval, nil)
+	return httpapi.New(deps).Serve(ctx, l)
+}
+
+// loadKey returns the configured token, or the key in the data directory,
+// creating and showing it once on first start.
+func loadKey(dataDir, given string, log *slog.Logger) (apikey.Key, error) {
+	if given != "" {
+		return apikey.Given(given, "configuration"), nil
+	}
+	key, created, err := apikey.Ensure(dataDir)
+	if err != nil {
+		return apikey.Key{}, err
+	}
+	if created {
+		log.Warn("generated a new API key; it is shown only this once, and kept in "+key.Source(), "api_key", key.Value())
+	} else {
+		log.Info("API key loaded", "file", key.Source(), "starts_with", key.Prefix())
+	}
+	return key, nil
+}
+
+// startupMessage says what is watched, what will be auto-updated and why.
+func startupMessage(ctx context.Context, log *slog.Logger, a *app, f daemon.Filter, p daemon.Policy, o *serveOptions, s daemon.Schedule) {
+	cs, err := a.rt.Containers(ctx, f.IncludeStopped || f.IncludeRestarting)
+	if err != nil {
+		log.Warn("cannot list containers for the startup summary", "err", err)
+		return
+	}
+	watched, auto := 0, 0
+	why := map[string]int{}
+	for _, c := range cs {
+		if !f.Admits(c) {
+			continue
+		}
+		watched++
+		if on, reason := p.AutoUpdate(c); on {
+			auto++
+			why[reason]++
+		}
+	}
+	var reasons []string
+	for _, r := range []string{"toggle", "label", "default"} {
+		if why[r] > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d by %s", why[r], r))
+		}
+	}
+	msg := fmt.Sprintf("watching %d containers, auto-updating %d", watched, auto)
+	if len(reasons) > 0 {
+		msg += " (" + strings.Join(reasons, ", ") + ")"
+	}
+	switch {
+	case o.monitorOnly:
+		msg += "; --monitor-only: no container will be updated"
+	case !p.Default && auto < watched:
+		msg += fmt.Sprintf("; the other %d are only monitored because --auto-update-default is false: set it to true (or label containers com.centurylinklabs.watchtower.enable=true) to update them as Watchtower did", watched-auto)
+	}
+	when := "periodic passes " + s.String()
+	if o.httpAPIUpdate && !o.httpAPIPeriodicPolls {
+		when += " check only (updates come through /v1/update; --http-api-periodic-polls to update on schedule)"
+	}
+	log.Info(msg)
+	log.Info(when, "next", s.Next(time.Now()).Format(time.RFC3339))
+}

@@ -1,0 +1,142 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/testenv"
+)
+
+// scoped runs a v1 container in its own Watchtower scope, so a daemon
+// watching that scope touches nothing else on the engine.
+func scoped(t *testing.T, scope string, labels ...string) (name string, pushV2 func()) {
+	t.Helper()
+	ref, _, push := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
+	name = testenv.Name(t, "svc")
+	args := []string{"--label", "com.centurylinklabs.watchtower.scope=" + scope}
+	for _, l := range labels {
+		args = append(args, "--label", l)
+	}
+	testenv.RunContainer(t, name, append(args, ref)...)
+	return name, func() { push(testenv.ImageSpec{}) }
+}
+
+func imageOf(t *testing.T, name string) string {
+	return testenv.Docker(t, "inspect", "--format", "{{.Image}}", name)
+}
+
+// TestIntegrationWatchtowerHTTPAPI runs the Watchtower documentation's
+// example against cutover: the token from WATCHTOWER_HTTP_API_TOKEN, the
+// bearer header, and the ?image= form.
+func TestIntegrationWatchtowerHTTPAPI(t *testing.T) {
+	testenv.RequireEngine(t)
+	scope := testenv.Name(t, "scope")
+	a, pushA := scoped(t, scope)
+	b, pushB := scoped(t, scope)
+	pushA()
+	pushB()
+	imgA, imgB := imageOf(t, a), imageOf(t, b)
+	t.Setenv("WATCHTOWER_HTTP_API_TOKEN", "mytoken")
+	t.Setenv("WATCHTOWER_SCOPE", scope)
+	d := startServe(t, t.TempDir(), "--debug", "--http-api-update", "--http-api-metrics")
+
+	if code, body := call(t, "GET", "http://"+d.addr+"/v1/update", "Bearer wrong", "", ""); code != 401 || !strings.Contains(body, `"error"`) {
+		t.Errorf("wrong token: got %d %s, want 401 with a JSON error", code, body)
+	}
+	if imageOf(t, a) != imgA || imageOf(t, b) != imgB {
+		t.Fatal("a refused request changed a container")
+	}
+
+	repoA := strings.TrimSuffix(testenv.Docker(t, "inspect", "--format", "{{.Config.Image}}", a), ":latest")
+	code, body := call(t, "GET", "http://"+d.addr+"/v1/update?image="+repoA, "Bearer mytoken", "", "")
+	var rep struct {
+		Scanned, Updated, Failed, Skipped int
+		Containers                        []struct{ Name, Result string }
+	}
+	if err := json.Unmarshal([]byte(body), &rep); code != 200 || err != nil {
+		t.Fatalf("GET /v1/update?image=%s: got %d %s", repoA, code, body)
+	}
+	if rep.Scanned != 1 || rep.Updated != 1 || len(rep.Containers) != 1 || rep.Containers[0].Name != a {
+		t.Errorf("report of the ?image= pass: got %+v, want only %s scanned and updated", rep, a)
+	}
+	if imageOf(t, a) == imgA || imageOf(t, b) != imgB {
+		t.Errorf("after ?image=%s: %s updated=%v, %s updated=%v; want only %s", repoA, a, imageOf(t, a) != imgA, b, imageOf(t, b) != imgB, a)
+	}
+
+	code, body = call(t, "POST", "http://"+d.addr+"/v1/update", "Bearer mytoken", "", "")
+	if code != 200 || !strings.Contains(body, `"updated":1`) || imageOf(t, b) == imgB {
+		t.Errorf("POST /v1/update: got %d %s, want %s updated", code, body, b)
+	}
+
+	code, metrics := call(t, "GET", "http://"+d.addr+"/v1/metrics", "Bearer mytoken", "", "")
+	for _, want := range []string{"watchtower_scans_total 2", "watchtower_containers_updated 1", "watchtower_containers_scanned 2", "watchtower_containers_failed 0", "cutover_registry_requests_total"} {
+		if code != 200 || !strings.Contains(metrics, want) {
+			t.Errorf("metrics: got %d, want a line %q in:\n%s", code, want, metrics)
+		}
+	}
+	if code, _ := call(t, "GET", "http://"+d.addr+"/v1/metrics", "", "", ""); code != 401 {
+		t.Errorf("metrics without token: got %d, want 401", code)
+	}
+}
+
+// TestIntegrationPeriodicPasses checks that --interval and --schedule passes
+// run, and that a monitor-only finding is notified once, not at every pass.
+func TestIntegrationPeriodicPasses(t *testing.T) {
+	testenv.RequireEngine(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"interval", []string{"--interval", "1"}},
+		{"schedule", []string{"--schedule", "* * * * * *"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scope := testenv.Name(t, "scope")
+			updated, pushU := scoped(t, scope, "com.centurylinklabs.watchtower.enable=true")
+			watched, pushW := scoped(t, scope)
+			pushU()
+			pushW()
+			before, watchedBefore := imageOf(t, updated), imageOf(t, watched)
+			n := listenNotifications(t)
+			startServe(t, t.TempDir(), append([]string{"--scope", scope, "--notification-url", n.url}, tc.args...)...)
+			waitFor(t, updated+" updated by a periodic pass", 60*time.Second, func() bool { return imageOf(t, updated) != before })
+			// Several more passes run; the finding about the watched one is
+			// told once.
+			time.Sleep(3500 * time.Millisecond)
+			if imageOf(t, watched) != watchedBefore {
+				t.Errorf("%s has no enable label and --auto-update-default is false, yet it was updated", watched)
+			}
+			var updates, findings int
+			for _, m := range n.all() {
+				if strings.Contains(m, updated+" (") && strings.Contains(m, "updated to") {
+					updates++
+				}
+				if strings.Contains(m, watched+" (") && strings.Contains(m, "a new image is available") {
+					findings++
+				}
+			}
+			if updates != 1 || findings != 1 {
+				t.Errorf("notifications: %d about the update, %d about the finding; want 1 each. Got:\n%s", updates, findings, strings.Join(n.all(), "\n---\n"))
+			}
+		})
+	}
+}
+
+func TestServeRefusesBadSettings(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--interval", "30", "--schedule", "0 0 4 * * *"}, "--schedule and --interval both given: use one"},
+		{[]string{"--schedule", "0 4 * * *"}, `--schedule "0 4 * * *"`},
+		{[]string{"--log-format", "xml"}, `--log-format "xml": want text or json`},
+		{[]string{"--notification-url", "nope://x"}, "notification URL"},
+	} {
+		r := cutover(t, append([]string{"serve", "--listen", "127.0.0.1:0"}, tc.args...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("serve %v: exit %d, stderr %q; want a failure saying %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

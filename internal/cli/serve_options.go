@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// serveOptions are the daemon's flags. Each has a CUTOVER_* variable and,
+// where Watchtower has the setting, Watchtower's flag spelling and variable.
+type serveOptions struct {
+	listen               string
+	interval             int
+	schedule             string
+	checkInterval        time.Duration
+	autoUpdateDefault    bool
+	cleanup              bool
+	removeVolumes        bool
+	includeStopped       bool
+	includeRestarting    bool
+	reviveStopped        bool
+	monitorOnly          bool
+	noPull               bool
+	noRestart            bool
+	labelEnable          bool
+	labelTakePrecedence  bool
+	disableContainers    []string
+	scope                string
+	rollingRestart       bool
+	runOnce              bool
+	noStartupMessage     bool
+	lifecycleHooks       bool
+	httpAPIUpdate        bool
+	httpAPIToken         string
+	httpAPIPeriodicPolls bool
+	httpAPIMetrics       bool
+	notificationURLs     []string
+	notificationTemplate string
+	notificationReport   bool
+	ui                   uiOptions
+}
+
+func (o *serveOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.listen, "listen", ":8080", "address of the HTTP server (every API, the dashboard, health)")
+	f.IntVarP(&o.interval, "interval", "i", 86400, "seconds between periodic passes")
+	f.StringVarP(&o.schedule, "schedule", "s", "", "six-field cron expression (with seconds) for periodic passes; conflicts with --interval")
+	f.DurationVar(&o.checkInterval, "check-interval", 15*time.Minute, "how often the dashboard's statuses are refreshed")
+	f.BoolVar(&o.autoUpdateDefault, "auto-update-default", false, "update watched containers that have no toggle and no enable label (Watchtower's behaviour when true)")
+	f.BoolVarP(&o.cleanup, "cleanup", "c", false, "remove old images after updating")
+	f.BoolVar(&o.removeVolumes, "remove-volumes", false, "accepted for Watchtower compatibility; anonymous volumes are carried over to the new container, so none are removed")
+	f.BoolVarP(&o.includeStopped, "include-stopped", "S", false, "watch created and exited containers too")
+	f.BoolVar(&o.includeRestarting, "include-restarting", false, "watch restarting containers too")
+	f.BoolVar(&o.reviveStopped, "revive-stopped", false, "start stopped containers after updating them")
+	f.BoolVarP(&o.monitorOnly, "monitor-only", "m", false, "check and notify only; never update")
+	f.BoolVar(&o.noPull, "no-pull", false, "never pull; recreate only containers whose tag was pulled by someone else")
+	f.BoolVar(&o.noRestart, "no-restart", false, "do not restart containers that depend on an updated one")
+	f.BoolVar(&o.labelEnable, "label-enable", false, "watch only containers labelled com.centurylinklabs.watchtower.enable=true (or cutover.enable=true)")
+	f.BoolVar(&o.labelTakePrecedence, "label-take-precedence", false, "a container's monitor-only=false label wins over --monitor-only")
+	f.StringSliceVarP(&o.disableContainers, "disable-containers", "x", nil, "container names never to watch (comma or space separated)")
+	f.StringVar(&o.scope, "scope", "", "watch only containers whose scope label has this value (\"none\": only those without)")
+	f.BoolVar(&o.rollingRestart, "rolling-restart", false, "swap containers strictly one at a time")
+	f.BoolVarP(&o.runOnce, "run-once", "R", false, "run one pass and exit")
+	f.BoolVar(&o.noStartupMessage, "no-startup-message", false, "do not log the startup summary")
+	f.BoolVar(&o.lifecycleHooks, "enable-lifecycle-hooks", false, "run the lifecycle hook commands containers name in their labels")
+	f.BoolVar(&o.httpAPIUpdate, "http-api-update", false, "serve /v1/update; periodic passes then only check unless --http-api-periodic-polls")
+	f.StringVar(&o.httpAPIToken, "http-api-token", "", "API key for every machine endpoint (default: the key in <data-dir>/api_key)")
+	f.BoolVar(&o.httpAPIPeriodicPolls, "http-api-periodic-polls", false, "keep updating on schedule with --http-api-update")
+	f.BoolVar(&o.httpAPIMetrics, "http-api-metrics", false, "serve Prometheus metrics on /v1/metrics")
+	f.StringSliceVar(&o.notificationURLs, "notification-url", nil, "shoutrrr URL to notify (repeatable, or space separated)")
+	f.StringVar(&o.notificationTemplate, "notification-template", "", "Go template for notifications (Watchtower's data: .Report, .Entries)")
+	f.BoolVar(&o.notificationReport, "notification-report", true, "notify with the pass report rather than the list of events")
+	o.ui.addFlags(f)
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/pflag"
+
+	"github.com/cutover/cutover/internal/apikey"
+	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/ratelimit"
+	"github.com/cutover/cutover/internal/session"
+)
+
+// uiOptions are the dashboard's flags. CUTOVER_UI_USER and
+// CUTOVER_UI_PASSWORD set them too, as do Image Watch's AUTH_USER and
+// AUTH_PASS.
+type uiOptions struct {
+	user         string
+	password     string
+	passwordHash string
+	auth         bool
+}
+
+func (o *uiOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.user, "ui-user", "admin", "user name for the dashboard login")
+	f.StringVar(&o.password, "ui-password", "", "password for the dashboard login (default: the API key)")
+	f.StringVar(&o.passwordHash, "ui-password-hash", "", "bcrypt or argon2id hash of the dashboard password, instead of --ui-password")
+	f.BoolVar(&o.auth, "ui-auth", true, "require a login for the dashboard; false only behind a proxy that authenticates users itself")
+}
+
+// dashboardParts are what the dashboard is built from.
+type dashboardParts struct {
+	dataDir  string
+	key      apikey.Key
+	app      *app
+	daemon   *daemon.Daemon
+	snapshot *daemon.Snapshot
+	tracker  *daemon.Tracker
+	policy   daemon.Policy
+	closing  <-chan struct{}
+	log      *slog.Logger
+}
+
+// dashboard builds the dashboard's dependencies and its login, and says in
+// the log how to log in.
+func (o *uiOptions) dashboard(p dashboardParts) (*httpapi.Dashboard, error) {
+	dash := &httpapi.Dashboard{
+		Statuses: p.snapshot,
+		Progress: p.tracker,
+		Updater:  httpapi.UpdaterFunc(func(names []string) error { return p.daemon.UpdateNow(names, p.snapshot) }),
+		Toggles:  p.app.store,
+		AutoUpdate: func(c engine.Container) bool {
+			on, _ := p.policy.AutoUpdate(c)
+			return on
+		},
+		History:    p.app.store,
+		Pruner:     p.app.rt,
+		PullBudget: ratelimit.New(nil, nil),
+		Closing:    p.closing,
+	}
+	if !o.auth {
+		p.log.Warn("dashboard login is off (--ui-auth=false): whoever reaches the listener can update containers; keep cutover behind a proxy that authenticates")
+		dash.Auth.Disabled = true
+		return dash, nil
+	}
+	password := o.password
+	if password == "" && o.passwordHash == "" {
+		password = p.key.Value()
+		p.log.Info("dashboard login: user "+o.user+", password: the API key (set --ui-password or --ui-password-hash to choose one)", "key", p.key.Source())
+	} else {
+		p.log.Info("dashboard login: user " + o.user + ", password as configured")
+	}
+	creds, err := session.NewCredentials(o.user, password, o.passwordHash)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard login (--ui-user, --ui-password, --ui-password-hash): %w", err)
+	}
+	key, err := session.LoadKey(p.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := session.NewManager(key, p.app.store)
+	if err != nil {
+		return nil, err
+	}
+	dash.Auth = httpapi.DashboardAuth{Credentials: creds, Sessions: sessions, Limiter: session.NewLimiter(nil)}
+	return dash, nil
+}

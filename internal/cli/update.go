@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+func newUpdateCmd(g *globalOptions) *cobra.Command {
+	var dryRun, cleanup bool
+	cmd := &cobra.Command{
+		Use:   "update [NAME...]",
+		Short: "Update the outdated containers among those named (default: all not excluded by label)",
+		RunE: func(cmd *cobra.Command, names []string) error {
+			ctx := cmd.Context()
+			out := cmd.OutOrStdout()
+			log, err := g.logger(cmd.ErrOrStderr(), slog.LevelWarn)
+			if err != nil {
+				return err
+			}
+			a, err := g.open(ctx, wiring{log: log, withStore: !dryRun})
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			report, err := a.engine.Check(ctx, engine.CheckOptions{Names: names})
+			if err != nil {
+				return err
+			}
+			plan := a.engine.Plan(report, engine.PlanOptions{Explicit: len(names) > 0})
+			if dryRun {
+				writePlan(out, plan)
+				return nil
+			}
+			p := newProgressPrinter(out, isTerminal(out))
+			sum := a.engine.Apply(ctx, plan, engine.ApplyOptions{Cleanup: cleanup}, p)
+			p.finish()
+			writeSummary(out, sum)
+			if sum.Failed > 0 {
+				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%d of %d updates failed", sum.Failed, sum.Failed+sum.Updated)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be updated and change nothing")
+	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "remove old images once no container uses them")
+	return cmd
+}

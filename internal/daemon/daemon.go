@@ -1,0 +1,250 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"encoding/hex"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// Options configure the daemon's passes.
+type Options struct {
+	Filter Filter
+	Policy Policy
+	// MonitorOnly, LabelTakePrecedence and NoPull are passed to every plan.
+	MonitorOnly         bool
+	LabelTakePrecedence bool
+	NoPull              bool
+	// Apply tunes real updates (cleanup, restarts of dependents).
+	Apply engine.ApplyOptions
+	// CheckOnlyWhenScheduled makes scheduled passes check and notify only,
+	// as Watchtower does in HTTP API mode without periodic polls.
+	CheckOnlyWhenScheduled bool
+}
+
+// Request asks for a pass.
+type Request struct {
+	// Images limits the pass to containers whose image repository is one of
+	// these (compared without tag); empty means every watched container.
+	Images []string
+	// Scheduled marks a pass the scheduler started: it applies the
+	// auto-update policy.
+	Scheduled bool
+}
+
+var errShuttingDown = errors.New("cutover is shutting down")
+
+// Report is the outcome of one pass.
+type Report struct {
+	ID       string
+	Started  time.Time
+	Finished time.Time
+	Trigger  string
+	engine.Summary
+	// Stale lists the outdated containers the pass found, updated or not.
+	Stale []engine.ContainerStatus
+}
+
+// Observer hears of every finished pass (notifications, metrics, snapshots).
+type Observer interface {
+	PassFinished(ctx context.Context, r Report, checked engine.Report)
+}
+
+// Daemon runs passes one at a time. A trigger that arrives during a pass is
+// folded into a single follow-up pass that every such trigger waits for.
+type Daemon struct {
+	eng       *engine.Engine
+	opts      Options
+	log       *slog.Logger
+	observers []Observer
+	sink      engine.Sink
+	now       func() time.Time
+
+	// base outlives every request: a pass runs to its end even when the
+	// trigger that started it goes away; only Shutdown cancels it.
+	base   context.Context
+	cancel context.CancelFunc
+	idle   *sync.Cond
+
+	mu      sync.Mutex
+	running *pass
+	next    *pass
+	skipped int
+}
+
+type pass struct {
+	id     string
+	req    Request
+	all    bool // some trigger asked for every container
+	done   chan struct{}
+	report Report
+}
+
+// New returns a daemon. sink, when not nil, receives every engine event.
+func New(eng *engine.Engine, opts Options, log *slog.Logger, sink engine.Sink, observers ...Observer) *Daemon {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	d := &Daemon{eng: eng, opts: opts, log: log, sink: sink, observers: observers, now: time.Now, base: base, cancel: cancel}
+	d.idle = sync.NewCond(&d.mu)
+	return d
+}
+
+// Shutdown stops starting new swaps and waits for the pass in flight: a swap
+// that began finishes or rolls back, so no container is left half-swapped.
+func (d *Daemon) Shutdown() {
+	d.cancel()
+	d.mu.Lock()
+	for d.running != nil {
+		d.idle.Wait()
+	}
+	d.mu.Unlock()
+}
+
+// Trigger starts a pass, or joins the follow-up of the one running, and
+// waits until that pass is done.
+func (d *Daemon) Trigger(ctx context.Context, req Request) (Report, error) {
+	p := d.enqueue(req)
+	select {
+	case <-p.done:
+		return p.report, nil
+	case <-ctx.Done():
+		return Report{}, ctx.Err()
+	}
+}
+
+// TriggerAsync starts or joins a pass and returns its id at once.
+func (d *Daemon) TriggerAsync(req Request) string {
+	return d.enqueue(req).id
+}
+
+// Skipped counts triggers folded into a pass already queued.
+func (d *Daemon) Skipped() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.skipped
+}
+
+func (d *Daemon) enqueue(req Request) *pass {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.base.Err() != nil {
+		p := newPass(req)
+		p.report = Report{ID: p.id, Summary: engine.Summary{Skipped: 1, Outcomes: []engine.Outcome{{Result: engine.ResultSkipped, Err: errShuttingDown}}}}
+		close(p.done)
+		return p
+	}
+	if d.running == nil {
+		d.running = newPass(req)
+		go d.run(d.running)
+		return d.running
+	}
+	if d.next == nil {
+		d.next = newPass(req)
+		return d.next
+	}
+	d.skipped++
+	d.next.merge(req)
+	return d.next
+}
+
+func newPass(req Request) *pass {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return &pass{id: hex.EncodeToString(b), req: req, all: len(req.Images) == 0, done: make(chan struct{})}
+}
+
+// merge widens a queued pass so it serves another trigger too.
+func (p *pass) merge(req Request) {
+	if len(req.Images) == 0 {
+		p.all = true
+	}
+	for _, img := range req.Images {
+		if !slices.Contains(p.req.Images, img) {
+			p.req.Images = append(p.req.Images, img)
+		}
+	}
+	// A trigger from a person asks for updates; it outranks the schedule's
+	// policy.
+	p.req.Scheduled = p.req.Scheduled && req.Scheduled
+}
+
+func (d *Daemon) run(p *pass) {
+	for p != nil {
+		p.report = d.pass(d.base, p)
+		close(p.done)
+		d.mu.Lock()
+		p, d.running, d.next = d.next, d.next, nil
+		if p == nil {
+			d.idle.Broadcast()
+		}
+		d.mu.Unlock()
+	}
+}
+
+// pass checks, plans and applies once.
+func (d *Daemon) pass(ctx context.Context, p *pass) Report {
+	r := Report{ID: p.id, Started: d.now(), Trigger: "api"}
+	if p.req.Scheduled {
+		r.Trigger = "schedule"
+	}
+	images := p.req.Images
+	if p.all {
+		images = nil
+	}
+	checked, err := d.eng.Check(ctx, engine.CheckOptions{
+		IncludeStopped: d.opts.Filter.IncludeStopped || d.opts.Filter.IncludeRestarting,
+		Admit:          func(c engine.Container) bool { return d.opts.Filter.Admits(c) && matchesImages(c, images) },
+	})
+	if err != nil {
+		d.log.Error("check failed", "err", err)
+		r.Finished = d.now()
+		r.Failed = 1
+		r.Outcomes = []engine.Outcome{{Result: engine.ResultFailed, Err: err}}
+		return r
+	}
+	for _, g := range checked.Groups {
+		for _, c := range g.Containers {
+			if c.Status == engine.StatusOutdated {
+				r.Stale = append(r.Stale, c)
+			}
+		}
+	}
+	plan := d.eng.Plan(checked, engine.PlanOptions{
+		Periodic:            p.req.Scheduled,
+		MonitorOnly:         d.opts.MonitorOnly || (p.req.Scheduled && d.opts.CheckOnlyWhenScheduled),
+		LabelTakePrecedence: d.opts.LabelTakePrecedence,
+		NoPull:              d.opts.NoPull,
+	})
+	r.Summary = d.eng.Apply(ctx, plan, d.opts.Apply, d.sink)
+	r.Finished = d.now()
+	d.log.Info("pass finished", "trigger", r.Trigger, "scanned", r.Scanned, "updated", r.Updated, "failed", r.Failed, "skipped", r.Skipped)
+	for _, o := range d.observers {
+		o.PassFinished(ctx, r, checked)
+	}
+	return r
+}
+
+// matchesImages reports whether c runs one of the repositories (tags ignored).
+func matchesImages(c engine.Container, images []string) bool {
+	if len(images) == 0 {
+		return true
+	}
+	ref, err := engine.ParseReference(c.Image)
+	if err != nil {
+		return false
+	}
+	for _, img := range images {
+		if want, err := engine.ParseReference(img); err == nil && want.Repository == ref.Repository {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,89 @@
+package daemon
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// Filter decides which containers the daemon watches, with Watchtower's
+// semantics for each setting.
+type Filter struct {
+	// Names, when set, limits watching to these containers.
+	Names []string
+	// Disabled containers are never watched.
+	Disabled []string
+	// LabelEnable watches only containers whose enable label is true.
+	LabelEnable bool
+	// Scope watches only containers whose scope label equals it; "none"
+	// watches only containers without a scope label; "" watches all.
+	Scope string
+	// IncludeStopped and IncludeRestarting widen watching beyond running
+	// containers.
+	IncludeStopped    bool
+	IncludeRestarting bool
+}
+
+// Admits reports whether c is watched.
+func (f Filter) Admits(c engine.Container) bool {
+	switch c.State {
+	case "running":
+	case "restarting":
+		if !f.IncludeRestarting {
+			return false
+		}
+	default:
+		if !f.IncludeStopped {
+			return false
+		}
+	}
+	if strings.HasSuffix(c.Name, engine.NewSuffix) || strings.HasSuffix(c.Name, engine.AsideSuffix) {
+		return false
+	}
+	if len(f.Names) > 0 && !slices.Contains(f.Names, c.Name) {
+		return false
+	}
+	if slices.Contains(f.Disabled, c.Name) {
+		return false
+	}
+	if f.LabelEnable {
+		if on, set := engine.LabelBool(c, "enable"); !set || !on {
+			return false
+		}
+	}
+	scope, scoped := engine.Label(c, "scope")
+	switch {
+	case f.Scope == "none":
+		return !scoped || scope == ""
+	case f.Scope != "":
+		return scope == f.Scope
+	}
+	return true
+}
+
+// Toggles are the persisted per-container auto-update choices.
+type Toggles interface {
+	// AutoUpdate returns a container's toggle and whether one was set.
+	AutoUpdate(name string) (on, set bool)
+}
+
+// Policy decides which watched containers a periodic pass updates: a
+// persisted toggle first, then the enable label, then the default.
+type Policy struct {
+	Default bool
+	Toggles Toggles
+}
+
+// AutoUpdate reports whether a periodic pass updates c, and why.
+func (p Policy) AutoUpdate(c engine.Container) (bool, string) {
+	if p.Toggles != nil {
+		if on, set := p.Toggles.AutoUpdate(c.Name); set {
+			return on, "toggle"
+		}
+	}
+	if on, set := engine.LabelBool(c, "enable"); set {
+		return on, "label"
+	}
+	return p.Default, "default"
+}

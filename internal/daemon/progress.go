@@ -1,0 +1,135 @@
+package daemon
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// Progress is one container's update, as the dashboard shows it.
+type Progress struct {
+	Layer   string
+	Current int64
+	Total   int64
+	Percent int
+	// Status is the pull's own word while pulling (Downloading, Extracting),
+	// else connecting, recreating, health-check, done, rolled back or
+	// "error: <reason>".
+	Status  string
+	Final   bool
+	Updated time.Time
+}
+
+// Tracker follows engine events and keeps each container's latest progress;
+// a finished update stays readable for Keep. It is an engine.Sink, and passes
+// every event on to its subscribers.
+type Tracker struct {
+	Keep time.Duration
+	now  func() time.Time
+
+	mu     sync.Mutex
+	byName map[string]Progress
+	subs   map[chan engine.Event]struct{}
+}
+
+// NewTracker returns a tracker that keeps final states for a minute.
+func NewTracker() *Tracker {
+	return &Tracker{Keep: time.Minute, now: time.Now, byName: map[string]Progress{}, subs: map[chan engine.Event]struct{}{}}
+}
+
+// Emit implements engine.Sink.
+func (t *Tracker) Emit(e engine.Event) {
+	if e.Container != "" {
+		t.mu.Lock()
+		p := t.byName[e.Container]
+		if p.Final && e.Phase != engine.PhasePulling && e.Phase != engine.PhaseQueued {
+			// A late event of a finished update does not reopen it.
+			p = Progress{}
+		}
+		t.byName[e.Container] = advance(p, e, t.now())
+		t.mu.Unlock()
+	}
+	t.mu.Lock()
+	for ch := range t.subs {
+		select {
+		case ch <- e:
+		default: // a slow subscriber misses events rather than stalls updates
+		}
+	}
+	t.mu.Unlock()
+}
+
+func advance(p Progress, e engine.Event, now time.Time) Progress {
+	p.Updated = now
+	switch e.Phase {
+	case engine.PhaseQueued:
+		return Progress{Status: "connecting", Updated: now}
+	case engine.PhasePulling:
+		if p.Final {
+			p = Progress{Updated: now}
+		}
+		if pr := e.Progress; pr != nil {
+			p.Layer, p.Status = pr.Layer, pr.Status
+			if pr.Total > 0 {
+				p.Current, p.Total = pr.Current, pr.Total
+				p.Percent = int(pr.Current * 100 / pr.Total)
+			}
+		} else {
+			p.Status = "connecting"
+		}
+	case engine.PhaseRecreating:
+		p.Status = "recreating"
+	case engine.PhaseHealthCheck:
+		p.Status = "health-check"
+	case engine.PhaseDone:
+		p.Status, p.Final = "done", true
+		if p.Total > 0 {
+			p.Current, p.Percent = p.Total, 100
+		}
+	case engine.PhaseRolledBack:
+		p.Status, p.Final = "rolled back", true
+	case engine.PhaseFailed:
+		msg := "failed"
+		if e.Err != nil {
+			msg = e.Err.Error()
+		}
+		p.Status, p.Final = "error: "+msg, true
+	}
+	return p
+}
+
+// Get returns a container's progress, if an update runs or ended within Keep.
+func (t *Tracker) Get(name string) (Progress, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.byName[name]
+	if !ok {
+		return Progress{}, false
+	}
+	if p.Final && t.now().Sub(p.Updated) > t.Keep {
+		delete(t.byName, name)
+		return Progress{}, false
+	}
+	return p, true
+}
+
+// Busy reports whether an update of name is under way.
+func (t *Tracker) Busy(name string) bool {
+	p, ok := t.Get(name)
+	return ok && !p.Final
+}
+
+// Subscribe returns a channel of every event from now on, and a function
+// that ends the subscription.
+func (t *Tracker) Subscribe() (<-chan engine.Event, func()) {
+	ch := make(chan engine.Event, 256)
+	t.mu.Lock()
+	t.subs[ch] = struct{}{}
+	t.mu.Unlock()
+	return ch, func() {
+		t.mu.Lock()
+		delete(t.subs, ch)
+		t.mu.Unlock()
+	}
+}

@@ -1,0 +1,117 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// Runtime talks to one Docker engine. It is safe for concurrent use.
+type Runtime struct {
+	cli *client.Client
+
+	mu      sync.Mutex
+	version string // negotiated API version, once known
+}
+
+var _ engine.Runtime = (*Runtime)(nil)
+
+// New returns a Runtime for the engine at host ("unix:///var/run/docker.sock",
+// "tcp://10.0.0.5:2376", ...). An empty host means the one DOCKER_HOST names,
+// or the platform's default socket; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH
+// apply either way. The API version is negotiated on first use unless
+// DOCKER_API_VERSION pins it. New does not contact the engine; Ping does.
+func New(host string) (*Runtime, error) {
+	opts := []client.Opt{client.FromEnv}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	cli, err := client.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	return &Runtime{cli: cli}, nil
+}
+
+// Host returns the address of the engine in use.
+func (r *Runtime) Host() string { return r.cli.DaemonHost() }
+
+// Ping checks that the engine answers, and settles the API version.
+func (r *Runtime) Ping(ctx context.Context) error {
+	_, err := r.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+	return err
+}
+
+// Close releases the connections to the engine.
+func (r *Runtime) Close() error { return r.cli.Close() }
+
+// InsecureRegistries returns the registries the engine pulls from over plain
+// HTTP or unverified TLS: registry names and CIDR ranges, as the engine's
+// configuration lists them.
+func (r *Runtime) InsecureRegistries(ctx context.Context) ([]string, error) {
+	res, err := r.cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return nil, err
+	}
+	cfg := res.Info.RegistryConfig
+	if cfg == nil {
+		return nil, nil
+	}
+	var out []string
+	for name, idx := range cfg.IndexConfigs {
+		if idx != nil && !idx.Secure {
+			out = append(out, name)
+		}
+	}
+	for _, p := range cfg.InsecureRegistryCIDRs {
+		out = append(out, p.String())
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// apiVersion returns the negotiated API version, for the calls whose
+// request shape changed between versions. The client negotiates once, so the
+// answer is kept.
+func (r *Runtime) apiVersion(ctx context.Context) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.version == "" {
+		if err := r.Ping(ctx); err != nil {
+			return "", err
+		}
+		r.version = r.cli.ClientVersion()
+	}
+	return r.version, nil
+}
+
+// apiBefore reports whether the negotiated API version is below v.
+func (r *Runtime) apiBefore(ctx context.Context, v string) (bool, error) {
+	version, err := r.apiVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	return versions.LessThan(version, v), nil
+}
+
+// notFound turns the engine's "no such object" into engine.ErrNotFound so the
+// engine can tell a missing object from a failing engine.
+func notFound(kind, name string, err error) error {
+	if err != nil && cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("%s %q: %w", kind, name, engine.ErrNotFound)
+	}
+	return err
+}
+
+// isNotFound reports whether err says the object does not exist.
+func isNotFound(err error) bool {
+	return cerrdefs.IsNotFound(err) || errors.Is(err, engine.ErrNotFound)
+}

@@ -1,0 +1,92 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/moby/moby/api/pkg/authconfig"
+	"github.com/moby/moby/api/types/registry"
+	"github.com/moby/moby/client"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// pullMessage is one message of the engine's pull stream. Engines send a
+// failure as "error" and, since long, "errorDetail" too.
+type pullMessage struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Progress *struct {
+		Current int64 `json:"current"`
+		Total   int64 `json:"total"`
+	} `json:"progressDetail"`
+	Error       string `json:"error"`
+	ErrorDetail *struct {
+		Message string `json:"message"`
+	} `json:"errorDetail"`
+}
+
+// Pull pulls ref with auth (none when empty), calling progress, if not nil,
+// for each progress report. A failure the engine reports in the stream
+// ("manifest unknown", "unauthorized: ...") is returned with its message
+// unchanged.
+func (r *Runtime) Pull(ctx context.Context, ref string, auth engine.Auth, progress func(engine.PullProgress)) error {
+	var opts client.ImagePullOptions
+	if !auth.Empty() {
+		enc, err := authconfig.Encode(registry.AuthConfig{
+			Username:      auth.Username,
+			Password:      auth.Password,
+			ServerAddress: auth.ServerAddress,
+			IdentityToken: auth.IdentityToken,
+			RegistryToken: auth.RegistryToken,
+		})
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", ref, err)
+		}
+		opts.RegistryAuth = enc
+	}
+	stream, err := r.cli.ImagePull(ctx, ref, opts)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	// The transport ends the body when ctx is done; closing it too makes
+	// sure a decoder blocked on a silent engine returns.
+	stop := context.AfterFunc(ctx, func() { stream.Close() })
+	defer stop()
+	return readPull(ctx, stream, progress)
+}
+
+// readPull decodes a pull stream to its end.
+func readPull(ctx context.Context, stream io.Reader, progress func(engine.PullProgress)) error {
+	dec := json.NewDecoder(stream)
+	for {
+		var m pullMessage
+		if err := dec.Decode(&m); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading pull progress: %w", err)
+		}
+		switch {
+		case m.ErrorDetail != nil && m.ErrorDetail.Message != "":
+			return errors.New(m.ErrorDetail.Message)
+		case m.Error != "":
+			return errors.New(m.Error)
+		}
+		if m.Progress != nil && progress != nil {
+			progress(engine.PullProgress{
+				Layer:   m.ID,
+				Status:  m.Status,
+				Current: m.Progress.Current,
+				Total:   m.Progress.Total,
+			})
+		}
+	}
+}

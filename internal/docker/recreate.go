@@ -1,0 +1,157 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// removeTimeout bounds the removal of a half-made replacement.
+const removeTimeout = 30 * time.Second
+
+// CreateReplacement creates, without starting it, a container named name on
+// image (already pulled) with every setting the user gave old: its Config
+// less the old image's defaults (see replacementConfig), its HostConfig
+// whole, its anonymous volumes, and its networks with their aliases and
+// static addresses. It returns the new container's id; a container it made
+// before failing is removed again.
+//
+// A MAC address is carried over only when the engine reports it as set by
+// the user, in Config.MacAddress (engines before API 1.52 do); the address an
+// endpoint shows otherwise is the engine's own pick and is left for the new
+// endpoint to pick afresh.
+func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, image, name string) (string, error) {
+	res, err := r.cli.ContainerInspect(ctx, old.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return "", notFound("container", old.ID, err)
+	}
+	in := res.Container
+	if in.Config == nil || in.HostConfig == nil {
+		return "", fmt.Errorf("container %q: engine returned no configuration", old.ID)
+	}
+	oldImage, err := r.inspectImage(ctx, in.Image)
+	if err != nil {
+		return "", fmt.Errorf("old image of %s: %w", old.Name, err)
+	}
+	if _, err := r.inspectImage(ctx, image); err != nil {
+		return "", fmt.Errorf("new image %s: %w", image, err)
+	}
+	var imgCfg dockerspec.DockerOCIImageConfig
+	if oldImage.Config != nil {
+		imgCfg = *oldImage.Config
+	}
+
+	daemonHostname := ""
+	if in.HostConfig.NetworkMode.IsHost() || in.HostConfig.UTSMode.IsHost() {
+		info, err := r.cli.Info(ctx, client.InfoOptions{})
+		if err != nil {
+			return "", err
+		}
+		daemonHostname = info.Info.Name
+	}
+	cfg := replacementConfig(in, imgCfg, image, daemonHostname)
+	hc, err := r.replacementHostConfig(ctx, in)
+	if err != nil {
+		return "", err
+	}
+
+	mac := ""
+	if mode := in.HostConfig.NetworkMode; mode.IsPrivate() && !mode.IsNone() {
+		mac = userMAC(res.Raw)
+	}
+	version, err := r.apiVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	legacyMAC := versions.LessThan(version, "1.44")
+	plan := planNetworks(in, mac, legacyMAC)
+
+	var id string
+	if mac != "" && legacyMAC {
+		req := container.CreateRequest{Config: cfg, HostConfig: hc, NetworkingConfig: plan.create}
+		id, err = r.createWithConfigMAC(ctx, name, version, req, mac)
+	} else {
+		var created client.ContainerCreateResult
+		created, err = r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Name: name, Config: cfg, HostConfig: hc, NetworkingConfig: plan.create,
+		})
+		id = created.ID
+	}
+	if err != nil {
+		return "", fmt.Errorf("create %s: %w", name, err)
+	}
+	for _, a := range plan.connect {
+		_, err := r.cli.NetworkConnect(ctx, a.network, client.NetworkConnectOptions{Container: id, EndpointConfig: a.endpoint})
+		if err != nil {
+			r.discard(id)
+			return "", fmt.Errorf("connect %s to network %s: %w", name, a.network, err)
+		}
+	}
+	return id, nil
+}
+
+// replacementHostConfig returns old's HostConfig, which holds only what the
+// user set, made to outlive the containers it points at: a network
+// container named by id is named by name, and anonymous volumes are
+// attached by name.
+func (r *Runtime) replacementHostConfig(ctx context.Context, old container.InspectResponse) (*container.HostConfig, error) {
+	hc := *old.HostConfig
+	if hc.NetworkMode.IsContainer() {
+		ref := hc.NetworkMode.ConnectedContainer()
+		peer, err := r.inspect(ctx, ref)
+		switch {
+		case isNotFound(err):
+			// Left as is; the create says what is wrong.
+		case err != nil:
+			return nil, err
+		case strings.HasPrefix(peer.ID, ref):
+			hc.NetworkMode = container.NetworkMode("container:" + strings.TrimPrefix(peer.Name, "/"))
+		}
+	}
+	fromOthers := make(map[string]bool)
+	for _, v := range hc.VolumesFrom {
+		src, _, _ := strings.Cut(v, ":")
+		peer, err := r.inspect(ctx, src)
+		if err != nil {
+			return nil, fmt.Errorf("volumes-from %s: %w", src, err)
+		}
+		for _, m := range peer.Mounts {
+			fromOthers[m.Destination] = true
+		}
+	}
+	keepAnonymousVolumes(&hc, old.Mounts, fromOthers)
+	return &hc, nil
+}
+
+// userMAC returns the MAC address in the raw inspect's Config.MacAddress: the
+// SDK no longer decodes it, and engines report there the address the user
+// set.
+func userMAC(raw json.RawMessage) string {
+	var v struct {
+		Config struct {
+			MacAddress string
+		}
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v.Config.MacAddress
+}
+
+// discard removes a half-made container. It runs on a fresh context: the
+// caller's may be the reason for the failure. Volumes attached by name, as
+// the old container's are, survive the removal.
+func (r *Runtime) discard(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
+	defer cancel()
+	_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+}

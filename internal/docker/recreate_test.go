@@ -1,0 +1,334 @@
+package docker_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client/pkg/versions"
+
+	"github.com/cutover/cutover/internal/docker"
+	"github.com/cutover/cutover/internal/testenv"
+)
+
+// TestIntegrationCreateReplacementKeepsSettings recreates a container run
+// with most of what docker run can set, on an image whose defaults changed,
+// and compares the two.
+func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := buildImages(t)
+	ctx := t.Context()
+
+	octet := 100 + rand.IntN(150)
+	netA, netB := testenv.Name(t, "net-a"), testenv.Name(t, "net-b")
+	testenv.CreateNetwork(t, netA, "--subnet", fmt.Sprintf("10.213.%d.0/24", octet))
+	testenv.CreateNetwork(t, netB)
+	vol := testenv.Name(t, "vol")
+	testenv.CreateVolume(t, vol)
+	staticIP := fmt.Sprintf("10.213.%d.50", octet)
+
+	for _, tc := range []struct {
+		name     string
+		hostname string
+	}{
+		{name: "hostname set", hostname: "set-host"},
+		{name: "hostname default"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			oldName := testenv.Name(t, "rich")
+			args := []string{
+				"--label", "user.label=x",
+				"-e", "USER_VAR=mine", "-e", "KEEP=user",
+				"-p", "127.0.0.1::8000",
+				"--restart", "always",
+				"--memory", "64m", "--cpu-shares", "512",
+				"--cap-add", "NET_ADMIN", "--cap-drop", "MKNOD",
+				"--security-opt", "no-new-privileges",
+				"--log-opt", "max-size=1m",
+				"--ulimit", "nofile=1024:2048",
+				"--sysctl", "net.ipv4.ip_local_port_range=20000 30000",
+				"--add-host", "db.local:10.0.0.7",
+				"--dns", "10.0.0.53",
+				"--tmpfs", "/scratch:size=1m",
+				"-v", vol + ":/data",
+				"--network", netA, "--network-alias", "a-alias",
+				"--stop-signal", "SIGINT",
+			}
+			if tc.hostname != "" {
+				// One static address is enough; the second run shares the subnet.
+				args = append(args, "--hostname", tc.hostname, "--ip", staticIP)
+			}
+			oldID := testenv.RunContainer(t, oldName, append(args, img.v1)...)
+			testenv.Docker(t, "network", "connect", "--alias", "b-alias", netB, oldName)
+
+			old, err := rt.Container(ctx, oldName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover")
+			if err != nil {
+				t.Fatalf("CreateReplacement: %v", err)
+			}
+			removeLater(t, newID)
+
+			oc, nc := inspect(t, oldID).Container, inspect(t, newID).Container
+
+			// HostConfig: equal but for the anonymous volume, now attached
+			// by name.
+			anon := mountAt(oc.Mounts, "/anon")
+			if !anonymous.MatchString(anon) {
+				t.Fatalf("old container's /anon volume = %q, want an anonymous volume", anon)
+			}
+			wantHC := *oc.HostConfig
+			wantHC.Binds = append(slices.Clone(wantHC.Binds), anon+":/anon")
+			if diff := cmp.Diff(&wantHC, nc.HostConfig, cmpopts.EquateComparable(netip.Addr{}, network.Port{})); diff != "" {
+				t.Errorf("HostConfig of the replacement (-want +got):\n%s", diff)
+			}
+			if got := mountAt(nc.Mounts, "/anon"); got != anon {
+				t.Errorf("replacement's /anon volume = %q, want the old one %q", got, anon)
+			}
+			if got := mountAt(nc.Mounts, "/data"); got != vol {
+				t.Errorf("replacement's /data volume = %q, want %q", got, vol)
+			}
+
+			// Config: the user's settings stay, the image's defaults are v2's.
+			for _, want := range []string{"USER_VAR=mine", "KEEP=user", "FLAVOR=two"} {
+				if !slices.Contains(nc.Config.Env, want) {
+					t.Errorf("replacement's Env = %q, want it to contain %q", nc.Config.Env, want)
+				}
+			}
+			if slices.Contains(nc.Config.Env, "FLAVOR=one") {
+				t.Errorf("replacement's Env = %q, want v1's FLAVOR=one gone", nc.Config.Env)
+			}
+			for k, want := range map[string]string{"user.label": "x", "app.version": "2"} {
+				if got := nc.Config.Labels[k]; got != want {
+					t.Errorf("replacement's label %s = %q, want %q", k, got, want)
+				}
+			}
+			if want := []string{"serve", "v2"}; !slices.Equal(nc.Config.Cmd, want) {
+				t.Errorf("replacement's Cmd = %q, want v2's %q", nc.Config.Cmd, want)
+			}
+			if got := nc.Config.Healthcheck; got == nil || got.Interval != 2*time.Second {
+				t.Errorf("replacement's Healthcheck = %+v, want v2's, every 2s", got)
+			}
+			if nc.Config.StopSignal != "SIGINT" {
+				t.Errorf("replacement's StopSignal = %q, want SIGINT", nc.Config.StopSignal)
+			}
+			if nc.Config.Image != img.v2 {
+				t.Errorf("replacement's Config.Image = %q, want %q", nc.Config.Image, img.v2)
+			}
+			wantHost := tc.hostname
+			if wantHost == "" {
+				wantHost = newID[:12]
+			}
+			if nc.Config.Hostname != wantHost {
+				t.Errorf("replacement's Hostname = %q, want %q", nc.Config.Hostname, wantHost)
+			}
+
+			// Networks: aliases without the old short id, static address kept.
+			a, b := nc.NetworkSettings.Networks[netA], nc.NetworkSettings.Networks[netB]
+			if a == nil || b == nil {
+				t.Fatalf("replacement's networks = %v, want %s and %s", slices.Collect(maps.Keys(nc.NetworkSettings.Networks)), netA, netB)
+			}
+			if !slices.Contains(a.Aliases, "a-alias") || !slices.Contains(b.Aliases, "b-alias") {
+				t.Errorf("replacement's aliases = %q on %s, %q on %s, want a-alias and b-alias", a.Aliases, netA, b.Aliases, netB)
+			}
+			if slices.Contains(a.Aliases, oldID[:12]) || slices.Contains(b.Aliases, oldID[:12]) {
+				t.Errorf("replacement's aliases = %q, %q, want the old short id %s gone", a.Aliases, b.Aliases, oldID[:12])
+			}
+			if tc.hostname != "" {
+				if a.IPAMConfig == nil || a.IPAMConfig.IPv4Address.String() != staticIP {
+					t.Errorf("replacement's IPAMConfig on %s = %+v, want IPv4Address %s", netA, a.IPAMConfig, staticIP)
+				}
+			}
+
+			// The replacement runs in the old one's place.
+			if err := rt.Stop(ctx, oldID, "", 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Start(ctx, newID); err != nil {
+				t.Fatalf("start replacement: %v", err)
+			}
+			started := inspect(t, newID).Container
+			if !started.State.Running {
+				t.Fatalf("replacement state = %s, want running", started.State.Status)
+			}
+			if tc.hostname != "" {
+				if got := started.NetworkSettings.Networks[netA].IPAddress.String(); got != staticIP {
+					t.Errorf("replacement's address on %s = %s, want %s", netA, got, staticIP)
+				}
+			}
+		})
+	}
+}
+
+// TestIntegrationCreateReplacementNamesNetworkContainer checks that a
+// network container given by id is named by name in the create request, so
+// the replacement survives that container's own recreation. Engines that
+// store the id anyway see the same container.
+func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
+	t.Parallel()
+	img := buildImages(t)
+	host, creates := recordingEngine(t, newRuntime(t))
+	rt, err := docker.New(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if rt.Host() != host {
+		t.Errorf("Host() = %q, want the given %q", rt.Host(), host)
+	}
+	ctx := t.Context()
+
+	peer := testenv.Name(t, "peer")
+	peerID := testenv.RunContainer(t, peer, img.v1)
+	dep := testenv.Name(t, "dep")
+	// Both apps share one network stack, so one listens elsewhere.
+	testenv.RunContainer(t, dep, "--network", "container:"+peerID, "-e", "PORT=8001", img.v1)
+
+	old, err := rt.Container(ctx, dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.NetworkContainer != peerID {
+		t.Errorf("NetworkContainer = %q, want %s as given", old.NetworkContainer, peerID)
+	}
+	newID, err := rt.CreateReplacement(ctx, old, img.v2, dep+"-cutover")
+	if err != nil {
+		t.Fatalf("CreateReplacement: %v", err)
+	}
+	removeLater(t, newID)
+
+	sent := creates()
+	if len(sent) != 1 {
+		t.Fatalf("create requests = %d, want 1", len(sent))
+	}
+	var req struct {
+		Hostname   string
+		HostConfig struct{ NetworkMode string }
+	}
+	if err := json.Unmarshal([]byte(sent[0]), &req); err != nil {
+		t.Fatal(err)
+	}
+	if want := "container:" + peer; req.HostConfig.NetworkMode != want {
+		t.Errorf("create request's NetworkMode = %q, want %q", req.HostConfig.NetworkMode, want)
+	}
+	if req.Hostname != "" {
+		t.Errorf("create request's Hostname = %q, want none: the engine refuses one with a network container", req.Hostname)
+	}
+	got := inspect(t, newID).Container.HostConfig.NetworkMode
+	if got != container.NetworkMode("container:"+peer) && got != container.NetworkMode("container:"+peerID) {
+		t.Errorf("replacement's NetworkMode = %q, want container:%s", got, peer)
+	}
+	if err := rt.Start(ctx, newID); err != nil {
+		t.Errorf("start replacement: %v", err)
+	}
+}
+
+// TestIntegrationCreateReplacementKeepsMAC checks that a MAC address the
+// user set follows the container.
+func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := buildImages(t)
+	ctx := t.Context()
+	version := apiVersion(t)
+	if !versions.LessThan(version, "1.52") {
+		t.Skipf("API %s no longer tells a MAC address the user set from the engine's pick", version)
+	}
+	netA := testenv.Name(t, "net-mac")
+	testenv.CreateNetwork(t, netA)
+
+	const mac = "02:42:0a:d5:00:99"
+	req := map[string]any{
+		"Image":      img.v1,
+		"Labels":     map[string]string{"cutover.test": "1"},
+		"HostConfig": map[string]any{"NetworkMode": netA},
+	}
+	endpoint := map[string]any{}
+	if versions.LessThan(version, "1.44") {
+		req["MacAddress"] = mac
+	} else {
+		endpoint["MacAddress"] = mac
+	}
+	req["NetworkingConfig"] = map[string]any{"EndpointsConfig": map[string]any{netA: endpoint}}
+	oldName := testenv.Name(t, "mac")
+	oldID := createRaw(t, rt, oldName, req)
+
+	old, err := rt.Container(ctx, oldName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover")
+	if err != nil {
+		t.Fatalf("CreateReplacement: %v", err)
+	}
+	removeLater(t, newID)
+	if err := rt.Remove(ctx, oldID, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx, newID); err != nil {
+		t.Fatalf("start replacement: %v", err)
+	}
+	ep := inspect(t, newID).Container.NetworkSettings.Networks[netA]
+	if ep == nil || ep.MacAddress.String() != mac {
+		t.Errorf("replacement's endpoint on %s = %+v, want MAC address %s", netA, ep, mac)
+	}
+}
+
+// TestIntegrationCreateReplacementKeepsUserEntrypoint checks both ways the
+// user can override the image's entrypoint.
+func TestIntegrationCreateReplacementKeepsUserEntrypoint(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := buildImages(t)
+	ctx := t.Context()
+
+	for _, tc := range []struct {
+		name           string
+		args           []string
+		wantEntrypoint []string
+		wantCmd        []string
+	}{
+		{name: "cleared", args: []string{"--entrypoint", "", img.v1, "/app", "serve"}, wantCmd: []string{"/app", "serve"}},
+		{name: "own", args: []string{"--entrypoint", "/app", img.v1}, wantEntrypoint: []string{"/app"}},
+		{name: "own cmd", args: []string{img.v1, "serve", "mine"}, wantEntrypoint: []string{"/app"}, wantCmd: []string{"serve", "mine"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := testenv.Name(t, "ep")
+			testenv.RunContainer(t, n, tc.args...)
+			old, err := rt.Container(ctx, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := rt.CreateReplacement(ctx, old, img.v2, n+"-cutover")
+			if err != nil {
+				t.Fatalf("CreateReplacement: %v", err)
+			}
+			removeLater(t, id)
+			got := inspect(t, id).Container.Config
+			if !slices.Equal(got.Entrypoint, tc.wantEntrypoint) || !slices.Equal(got.Cmd, tc.wantCmd) {
+				t.Errorf("replacement's Entrypoint, Cmd = %q, %q, want %q, %q", got.Entrypoint, got.Cmd, tc.wantEntrypoint, tc.wantCmd)
+			}
+		})
+	}
+}
+
+func mountAt(mounts []container.MountPoint, dst string) string {
+	for _, m := range mounts {
+		if m.Destination == dst {
+			return m.Name
+		}
+	}
+	return ""
+}

@@ -1,0 +1,269 @@
+package docker_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/testenv"
+)
+
+// TestIntegrationContainersReportsConfiguredImage checks the fields the
+// engine orders and gates swaps by, and that the image is the reference the
+// user gave even after its tag moved on.
+func TestIntegrationContainersReportsConfiguredImage(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := buildImages(t)
+	ctx := t.Context()
+
+	moving := strings.TrimSuffix(img.v1, ":v1") + ":moving"
+	testenv.Docker(t, "tag", img.v1, moving)
+	db := testenv.Name(t, "db")
+	testenv.RunContainer(t, db, img.v1)
+	web := testenv.Name(t, "web")
+	webID := testenv.RunContainer(t, web, "--link", db+":database", "--stop-signal", "SIGQUIT", "--stop-timeout", "7", moving)
+	testenv.Docker(t, "tag", img.v2, moving)
+
+	all, err := rt.Containers(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(all, func(c engine.Container) bool { return c.ID == webID })
+	if i < 0 {
+		t.Fatalf("Containers: %s missing", web)
+	}
+	got := all[i]
+	v1, err := rt.Image(ctx, img.v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		field     string
+		got, want string
+	}{
+		{"Name", got.Name, web},
+		{"Image", got.Image, moving},
+		{"ImageID", got.ImageID, v1.ID},
+		{"State", got.State, "running"},
+		{"StopSignal", got.StopSignal, "SIGQUIT"},
+		{"label cutover.test", got.Labels["cutover.test"], "1"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s of %s = %q, want %q", c.field, web, c.got, c.want)
+		}
+	}
+	if want := []string{db}; !slices.Equal(got.Links, want) {
+		t.Errorf("Links of %s = %q, want %q", web, got.Links, want)
+	}
+	if !got.HasHealthcheck {
+		t.Errorf("HasHealthcheck of %s = false, want true", web)
+	}
+	if got.StopTimeout == nil || *got.StopTimeout != 7*time.Second {
+		t.Errorf("StopTimeout of %s = %v, want 7s", web, got.StopTimeout)
+	}
+	if got.Created.IsZero() {
+		t.Errorf("Created of %s is zero", web)
+	}
+}
+
+func TestIntegrationMissingObjectsAreNotFound(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	ctx := t.Context()
+	missing := testenv.Name(t, "missing")
+
+	if _, err := rt.Container(ctx, missing); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Container(%s) error = %v, want ErrNotFound", missing, err)
+	}
+	if _, err := rt.Image(ctx, "cutover-test/"+missing+":v1"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Image(%s) error = %v, want ErrNotFound", missing, err)
+	}
+	if err := rt.Remove(ctx, missing, false); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Remove(%s) error = %v, want ErrNotFound", missing, err)
+	}
+}
+
+func TestIntegrationPull(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	testenv.RequireRegistries(t)
+	ctx := t.Context()
+
+	t.Run("reports progress", func(t *testing.T) {
+		repo := testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "pull")
+		ref, digest := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: repo, Tag: "v1", ExtraLayers: 1})
+		testenv.RemoveImageLocal(t, ref)
+		var reports []engine.PullProgress
+		if err := rt.Pull(ctx, ref, engine.Auth{}, func(p engine.PullProgress) { reports = append(reports, p) }); err != nil {
+			t.Fatalf("Pull(%s): %v", ref, err)
+		}
+		sized := slices.IndexFunc(reports, func(p engine.PullProgress) bool { return p.Layer != "" && p.Total > 0 })
+		if sized < 0 {
+			t.Errorf("progress reports = %+v, want some naming a layer and its size", reports)
+		}
+		got, err := rt.Image(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := repo + "@" + digest; !slices.Contains(got.RepoDigests, want) {
+			t.Errorf("RepoDigests = %q, want %s", got.RepoDigests, want)
+		}
+	})
+	t.Run("credentials", func(t *testing.T) {
+		repo := testenv.AuthRegistry + "/cutover-test/" + testenv.Name(t, "pull")
+		ref, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: repo, Tag: "v1"})
+		testenv.RemoveImageLocal(t, ref)
+		// Engines word the refusal differently: "no basic auth credentials",
+		// "unauthorized: authentication required".
+		if err := rt.Pull(ctx, ref, engine.Auth{}, nil); err == nil {
+			t.Errorf("Pull(%s) without credentials = nil, want the registry's refusal", ref)
+		}
+		auth := engine.Auth{ServerAddress: testenv.AuthRegistry, Username: testenv.AuthUser, Password: testenv.AuthPassword}
+		if err := rt.Pull(ctx, ref, auth, nil); err != nil {
+			t.Errorf("Pull(%s) with credentials: %v", ref, err)
+		}
+	})
+	t.Run("missing tag", func(t *testing.T) {
+		missing := testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "missing") + ":v1"
+		err := rt.Pull(ctx, missing, engine.Auth{}, nil)
+		if err == nil || !strings.Contains(err.Error(), "manifest unknown") {
+			t.Errorf("Pull(%s) error = %v, want the registry's manifest unknown", missing, err)
+		}
+	})
+	t.Run("no registry", func(t *testing.T) {
+		// Nothing listens on port 1.
+		missing := "127.0.0.1:1/cutover-test/missing:v1"
+		if err := rt.Pull(ctx, missing, engine.Auth{}, nil); err == nil {
+			t.Errorf("Pull(%s) = nil, want an error", missing)
+		}
+	})
+}
+
+// TestIntegrationStopSendsSignal checks that a stop with another signal than
+// the container's own delivers it, and that the restart policy stays out.
+func TestIntegrationStopSendsSignal(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := buildImages(t)
+	ctx := t.Context()
+
+	n := testenv.Name(t, "stop")
+	id := testenv.RunContainer(t, n, "--restart", "always", img.v1)
+	waitHealthy(t, rt, id)
+	if err := rt.Stop(ctx, id, "SIGQUIT", 5*time.Second); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if logs := testenv.Docker(t, "logs", id); !strings.Contains(logs, "received SIGQUIT") {
+		t.Errorf("output of %s = %q, want it to have received SIGQUIT", n, logs)
+	}
+	time.Sleep(time.Second)
+	h, err := rt.Health(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.State != "exited" || h.RestartCount != 0 {
+		t.Errorf("%s after Stop: state %s, restarts %d, want exited, 0", n, h.State, h.RestartCount)
+	}
+}
+
+func TestIntegrationProbe(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := buildImages(t)
+	sick, _ := testenv.BuildAndPush(t, testenv.ImageSpec{
+		Repo: testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "sick"),
+		Mode: "unhealthy", HealthInterval: "1h",
+	})
+
+	healthy := testenv.RunContainer(t, testenv.Name(t, "probe-ok"), img.v1)
+	unhealthy := testenv.RunContainer(t, testenv.Name(t, "probe-sick"), sick)
+	shell := testenv.RunContainer(t, testenv.Name(t, "probe-shell"), "--health-cmd", "/app health", img.v1)
+	none := testenv.RunContainer(t, testenv.Name(t, "probe-none"), "--no-healthcheck", img.v1)
+	waitHealthy(t, rt, healthy)
+
+	for _, tc := range []struct {
+		name    string
+		id      string
+		want    engine.ProbeResult
+		wantErr error
+	}{
+		{name: "passing", id: healthy, want: engine.ProbeResult{Healthy: true}},
+		{name: "failing", id: unhealthy, want: engine.ProbeResult{Output: "500 Internal Server Error\n"}},
+		{name: "CMD-SHELL without a shell", id: shell, wantErr: engine.ErrNoProbe},
+		{name: "no healthcheck", id: none, wantErr: engine.ErrNoProbe},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := probeSettled(t, rt, tc.id)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("Probe error = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Probe: %v", err)
+			}
+			if got != tc.want {
+				t.Errorf("Probe = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// probeSettled probes until the app answers at all: a just started one
+// refuses connections for a moment.
+func probeSettled(t *testing.T, rt engine.Runtime, id string) (engine.ProbeResult, error) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got, err := rt.Probe(t.Context(), id)
+		if err != nil || !strings.Contains(got.Output, "connection refused") || time.Now().After(deadline) {
+			return got, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestIntegrationHealthReportsVerdict(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	img := buildImages(t)
+	waitHealthy(t, rt, testenv.RunContainer(t, testenv.Name(t, "health"), img.v1))
+}
+
+// waitHealthy waits until the engine reports the container running and
+// healthy.
+func waitHealthy(t *testing.T, rt engine.Runtime, id string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h, err := rt.Health(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.State == "running" && h.Health == "healthy" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Health of %s = %+v, want running and healthy", id, h)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestIntegrationInsecureRegistries(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	got, err := rt.InsecureRegistries(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The engine trusts loopback registries over HTTP unless told otherwise.
+	if !slices.Contains(got, "127.0.0.0/8") {
+		t.Errorf("InsecureRegistries = %q, want it to contain 127.0.0.0/8", got)
+	}
+}

@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ApplyOptions tune a real update.
+type ApplyOptions struct {
+	// Cleanup removes the old image once no container uses it.
+	Cleanup bool
+	// NoRestart leaves containers that depend on a swapped one as they are.
+	NoRestart bool
+	// ReviveStopped starts the new container even when the old one was
+	// stopped.
+	ReviveStopped bool
+}
+
+// Outcome is how one container's update ended.
+type Outcome struct {
+	Container string
+	Image     string
+	OldDigest string
+	NewDigest string
+	Result    Result
+	Err       error
+	Duration  time.Duration
+}
+
+// Summary is the outcome of a pass.
+type Summary struct {
+	Scanned  int
+	Updated  int
+	Failed   int
+	Skipped  int
+	Fresh    int
+	Outcomes []Outcome
+}
+
+func (s *Summary) add(o Outcome) {
+	s.Outcomes = append(s.Outcomes, o)
+	switch o.Result {
+	case ResultUpdated:
+		s.Updated++
+	case ResultFailed, ResultRolledBack:
+		s.Failed++
+	case ResultFresh:
+		s.Fresh++
+	default:
+		s.Skipped++
+	}
+}
+
+// Apply carries a plan out: pulls each distinct image once, then swaps the
+// containers, dependencies first, unrelated ones concurrently.
+func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink Sink) Summary {
+	sink = orDiscard(sink)
+	sum := Summary{Scanned: plan.Scanned, Fresh: len(plan.Fresh)}
+	for _, s := range plan.Skipped {
+		sum.Skipped++
+		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, Result: ResultSkipped, Err: fmt.Errorf("%s", s.Reason)})
+	}
+	if len(plan.Steps) == 0 {
+		return sum
+	}
+
+	pulled := e.pullAll(ctx, plan.Steps, sink)
+	var ready []Step
+	for _, s := range plan.Steps {
+		if ctx.Err() != nil {
+			sum.add(Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: fmt.Errorf("cancelled before the swap began")})
+			continue
+		}
+		if err := pulled[s.Image]; err != nil {
+			o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultFailed, Err: err}
+			e.record(ctx, o)
+			sink.Emit(Event{Time: e.opts.Now(), Container: s.Container.Name, Image: s.Image, Phase: PhaseFailed, Err: err})
+			sum.add(o)
+			continue
+		}
+		ready = append(ready, s)
+	}
+
+	all, err := e.rt.Containers(ctx, true)
+	if err != nil {
+		all = stepContainers(ready)
+	}
+	planned := map[string]bool{}
+	for _, s := range ready {
+		planned[s.Container.Name] = true
+	}
+	// Found before the swaps: afterwards, references by old id resolve to
+	// nothing.
+	waiting := dependents(planned, all)
+	var mu sync.Mutex
+	swapped := map[string]bool{}
+	sem := make(chan struct{}, e.opts.Swaps)
+	var wg sync.WaitGroup
+	for _, batch := range batches(ready, all) {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			for _, s := range batch {
+				o := e.swap(ctx, s, opts.ReviveStopped, sink)
+				mu.Lock()
+				sum.add(o)
+				if o.Result == ResultUpdated {
+					swapped[s.Container.Name] = true
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	if !opts.NoRestart {
+		e.refreshDependents(ctx, waiting, swapped, all, sink)
+	}
+	if opts.Cleanup {
+		e.cleanupImages(ctx, ready, sum.Outcomes)
+	}
+	return sum
+}
+
+// pullAll pulls every distinct image the steps need, a few at a time, and
+// returns the error per image (nil when pulled).
+func (e *Engine) pullAll(ctx context.Context, steps []Step, sink Sink) map[string]error {
+	out := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, e.opts.Pulls)
+	names := map[string][]string{}
+	for _, s := range steps {
+		names[s.Image] = append(names[s.Image], s.Container.Name)
+	}
+	for _, s := range steps {
+		if _, seen := out[s.Image]; seen {
+			continue
+		}
+		out[s.Image] = nil
+		if !s.NeedsPull {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			err := e.pull(ctx, s.Image, Auth{}, containerSink(sink, names[s.Image]...))
+			mu.Lock()
+			out[s.Image] = err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// pull pulls ref with the registry's credentials for it, unless auth is given.
+func (e *Engine) pull(ctx context.Context, ref string, auth Auth, sink Sink) error {
+	if auth.Empty() {
+		a, err := e.reg.Auth(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("credentials for %s: %w", ref, err)
+		}
+		auth = a
+	}
+	sink.Emit(Event{Time: e.opts.Now(), Image: ref, Phase: PhasePulling, Message: "connecting"})
+	err := e.rt.Pull(ctx, ref, auth, func(p PullProgress) {
+		sink.Emit(Event{Time: e.opts.Now(), Image: ref, Phase: PhasePulling, Progress: &p})
+	})
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", ref, err)
+	}
+	return nil
+}
+
+// refreshDependents brings back the containers that need a swapped one: a
+// restart joins them to its new network stack and links; one that referred
+// to it by id is recreated on its own image, referring to it by name.
+func (e *Engine) refreshDependents(ctx context.Context, waiting []Container, swapped map[string]bool, all []Container, sink Sink) {
+	ctx = context.WithoutCancel(ctx)
+	for _, c := range waiting {
+		needs := false
+		for _, d := range dependencies(c, all) {
+			needs = needs || swapped[d]
+		}
+		if !needs {
+			continue
+		}
+		unlock, err := e.locks.lock(ctx, c.Name)
+		if err != nil {
+			return
+		}
+		how := "restarted"
+		if ref := c.NetworkContainer; ref != "" && e.nameOf(ctx, ref) != ref {
+			how = "recreated"
+			err = e.recreateInPlace(ctx, c)
+		} else {
+			err = e.rt.Restart(ctx, c.ID, e.stopTimeout(c))
+		}
+		unlock()
+		if err != nil {
+			e.log.Warn("dependent container not brought back", "container", c.Name, "err", err)
+			sink.Emit(Event{Time: e.opts.Now(), Container: c.Name, Image: c.Image, Phase: PhaseFailed, Err: fmt.Errorf("after a container it depends on was updated: %w", err)})
+			continue
+		}
+		e.log.Info(how+" dependent container", "container", c.Name)
+		sink.Emit(Event{Time: e.opts.Now(), Container: c.Name, Image: c.Image, Phase: PhaseDone, Message: how + " after a container it depends on"})
+	}
+}
+
+// recreateInPlace swaps c for a copy on the very image it runs.
+func (e *Engine) recreateInPlace(ctx context.Context, c Container) error {
+	old, err := e.rt.Container(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
+	err = e.replace(ctx, old, old.ImageID, false, orDiscard(nil))
+	var rb rolledBack
+	if errors.As(err, &rb) {
+		return rb
+	}
+	return err
+}
+
+// cleanupImages removes old images no container uses any more; an image
+// still in use is left where it is.
+func (e *Engine) cleanupImages(ctx context.Context, steps []Step, outcomes []Outcome) {
+	updated := map[string]bool{}
+	for _, o := range outcomes {
+		if o.Result == ResultUpdated {
+			updated[o.Container] = true
+		}
+	}
+	done := map[string]bool{}
+	for _, s := range steps {
+		id := s.Container.ImageID
+		if !updated[s.Container.Name] || done[id] {
+			continue
+		}
+		done[id] = true
+		if err := e.rt.RemoveImage(ctx, id); err != nil {
+			e.log.Debug("old image kept", "image", id, "err", err)
+		}
+	}
+}
+
+func (e *Engine) record(ctx context.Context, o Outcome) {
+	if e.hist == nil {
+		return
+	}
+	a := Attempt{Time: e.opts.Now(), Container: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result, Duration: o.Duration}
+	if o.Err != nil {
+		a.Error = o.Err.Error()
+	}
+	if err := e.hist.RecordAttempt(context.WithoutCancel(ctx), a); err != nil {
+		e.log.Warn("cannot record update attempt", "container", o.Container, "err", err)
+	}
+}
+
+func stepContainers(steps []Step) []Container {
+	out := make([]Container, len(steps))
+	for i, s := range steps {
+		out[i] = s.Container
+	}
+	return out
+}
+
+func orDiscard(s Sink) Sink {
+	if s == nil {
+		return SinkFunc(func(Event) {})
+	}
+	return s
+}

@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Errors a deploy reports before touching anything; surfaces map them to
+// their own codes.
+var (
+	// ErrNotRunning: the container exists but is not running.
+	ErrNotRunning = errors.New("not running")
+	// ErrInvalid: the request itself is wrong.
+	ErrInvalid = errors.New("invalid")
+	// ErrPull: the image could not be pulled.
+	ErrPull = errors.New("pull failed")
+)
+
+// DeployRequest asks for one container to run a given image now.
+type DeployRequest struct {
+	Container string
+	Image     string
+	// Auth, when set, is used for this pull instead of the configured credentials.
+	Auth Auth
+	// Force recreates the container even when it already runs the image.
+	Force bool
+}
+
+// Deploy pulls req.Image and recreates req.Container on it, with the same
+// safety as an update. Requests for one container run one at a time, in
+// arrival order. The returned error is set only when nothing was changed;
+// a failed or rolled back swap is reported in the Outcome.
+func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outcome, error) {
+	sink = orDiscard(sink)
+	ref, err := ParseReference(req.Image)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if req.Container == "" {
+		return Outcome{}, fmt.Errorf("%w: no container named", ErrInvalid)
+	}
+	c, err := e.runningContainer(ctx, req.Container)
+	if err != nil {
+		return Outcome{}, err
+	}
+	unlock, err := e.locks.lock(ctx, c.Name)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer unlock()
+	// Re-read: an earlier request may have recreated it while this one waited.
+	if c, err = e.runningContainer(ctx, c.Name); err != nil {
+		return Outcome{}, err
+	}
+
+	if err := e.pull(ctx, ref.Normal, req.Auth, containerSink(sink, c.Name)); err != nil {
+		sink.Emit(Event{Time: e.opts.Now(), Container: c.Name, Image: ref.Normal, Phase: PhaseFailed, Err: err})
+		return Outcome{}, fmt.Errorf("%w: %v", ErrPull, err)
+	}
+	step := Step{Container: c, Image: ref.Normal, Ref: ref, FromDigest: e.runningDigest(ctx, c)}
+	return e.swapLocked(ctx, step, swapOptions{force: req.Force}, sink), nil
+}
+
+// runningContainer finds a running container by name or id.
+func (e *Engine) runningContainer(ctx context.Context, name string) (Container, error) {
+	c, err := e.rt.Container(ctx, name)
+	if IsNotFound(err) {
+		return Container{}, fmt.Errorf("container '%s' not found: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return Container{}, err
+	}
+	if !c.Running() {
+		return Container{}, fmt.Errorf("container '%s' is not running: %w", name, ErrNotRunning)
+	}
+	return c, nil
+}
+
+// runningDigest is the registry digest of the image c runs, for reports.
+func (e *Engine) runningDigest(ctx context.Context, c Container) string {
+	img, err := e.rt.Image(ctx, c.ImageID)
+	if err != nil {
+		return ""
+	}
+	if ref, err := ParseReference(c.Image); err == nil {
+		if d := digestFor(img.RepoDigests, ref.Repository); d != "" {
+			return d
+		}
+	}
+	return digestFromAny(img)
+}
+
+// containerSink passes image-wide events (a pull) on once for each container
+// they serve, so every surface can show progress per container.
+func containerSink(s Sink, names ...string) Sink {
+	return SinkFunc(func(e Event) {
+		if e.Container != "" {
+			s.Emit(e)
+			return
+		}
+		for _, n := range names {
+			e.Container = n
+			s.Emit(e)
+		}
+	})
+}

@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Options tune the engine. Zero values take the documented defaults.
+type Options struct {
+	// StopTimeout is how long a container gets to stop when it sets none
+	// itself. Default 10 s.
+	StopTimeout time.Duration
+	// HealthTimeout bounds the wait for a new container's health verdict.
+	// Default 60 s.
+	HealthTimeout time.Duration
+	// HealthGrace is how long a container without healthcheck must stay
+	// running, without restarting, to pass. Default 5 s.
+	HealthGrace time.Duration
+	// ProbeInterval is the pause between runs of a container's own
+	// healthcheck while its verdict is awaited. Default 250 ms.
+	ProbeInterval time.Duration
+	// ChecksPerHost bounds concurrent manifest requests to one registry.
+	// Default 4.
+	ChecksPerHost int
+	// Pulls bounds concurrent pulls. Default 3.
+	Pulls int
+	// Swaps bounds swaps of unrelated containers running at once. Default 4.
+	Swaps int
+	// AutoUpdate decides whether a periodic pass updates a container. Default:
+	// every container not excluded by its enable label.
+	AutoUpdate func(Container) bool
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 10 * time.Second
+	}
+	if o.HealthTimeout <= 0 {
+		o.HealthTimeout = 60 * time.Second
+	}
+	if o.HealthGrace <= 0 {
+		o.HealthGrace = 5 * time.Second
+	}
+	if o.ProbeInterval <= 0 {
+		o.ProbeInterval = 250 * time.Millisecond
+	}
+	if o.ChecksPerHost <= 0 {
+		o.ChecksPerHost = 4
+	}
+	if o.Pulls <= 0 {
+		o.Pulls = 3
+	}
+	if o.Swaps <= 0 {
+		o.Swaps = 4
+	}
+	if o.AutoUpdate == nil {
+		o.AutoUpdate = func(c Container) bool { return !Excluded(c) }
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Engine checks and updates containers. It is safe for concurrent use: every
+// surface calls the same Engine, and it lets one update per container run at
+// a time.
+type Engine struct {
+	rt    Runtime
+	reg   Registry
+	hist  History
+	log   *slog.Logger
+	opts  Options
+	locks keyedMutex
+	// formerNames maps ids of containers swapped away to their names, so a
+	// container that refers to one by id can be pointed at its successor.
+	formerNames sync.Map
+}
+
+// New returns an engine over a runtime and a registry. hist may be nil.
+func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options) *Engine {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{rt: rt, reg: reg, hist: hist, log: log, opts: opts.withDefaults()}
+}

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+	"sync"
+)
+
+// keyedMutex serialises work per key (a container name) in arrival order,
+// without keeping anything for keys nobody uses.
+type keyedMutex struct {
+	mu     sync.Mutex
+	queues map[string][]chan struct{}
+}
+
+// lock blocks until every earlier holder of key is done, or ctx ends; the
+// returned func releases it.
+func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
+	turn := make(chan struct{})
+	k.mu.Lock()
+	if k.queues == nil {
+		k.queues = map[string][]chan struct{}{}
+	}
+	q := append(k.queues[key], turn)
+	k.queues[key] = q
+	if len(q) == 1 {
+		close(turn)
+	}
+	k.mu.Unlock()
+
+	select {
+	case <-turn:
+		return func() { k.leave(key, turn) }, nil
+	case <-ctx.Done():
+		k.leave(key, turn)
+		return nil, ctx.Err()
+	}
+}
+
+// leave takes turn out of key's queue and, when it was first, lets the next
+// one in.
+func (k *keyedMutex) leave(key string, turn chan struct{}) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	q := k.queues[key]
+	for i, t := range q {
+		if t != turn {
+			continue
+		}
+		q = append(q[:i:i], q[i+1:]...)
+		if i == 0 && len(q) > 0 {
+			close(q[0])
+		}
+		break
+	}
+	if len(q) == 0 {
+		delete(k.queues, key)
+	} else {
+		k.queues[key] = q
+	}
+}

@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Reference is a parsed image reference by tag.
+type Reference struct {
+	// Normal is the reference with registry and ":latest" made explicit only
+	// where the user would expect them: "nginx:latest", "127.0.0.1:5000/team/app:1.2".
+	Normal string
+	// Repository is the full repository name without tag, Docker Hub made
+	// explicit: "index.docker.io/library/nginx".
+	Repository string
+	// Host is the registry host: "index.docker.io", "127.0.0.1:5000".
+	Host string
+	Tag  string
+}
+
+// ParseReference parses an image reference as the Docker CLI does, adding
+// ":latest" when no tag is given. References by digest or image id are refused:
+// there is nothing newer to find for them.
+func ParseReference(s string) (Reference, error) {
+	if s == "" {
+		return Reference{}, fmt.Errorf("empty image reference")
+	}
+	if strings.HasPrefix(s, "sha256:") {
+		return Reference{}, fmt.Errorf("%q is an image id, not a tag: there is no newer image to look for", s)
+	}
+	if strings.Contains(s, "@") {
+		return Reference{}, fmt.Errorf("%q is pinned to a digest: there is no newer image to look for", s)
+	}
+	tag, err := name.NewTag(s, name.WithDefaultTag("latest"))
+	if err != nil {
+		return Reference{}, fmt.Errorf("invalid image reference %q: %w", s, err)
+	}
+	repo := tag.Context()
+	return Reference{
+		Normal:     shortName(repo) + ":" + tag.TagStr(),
+		Repository: repo.Name(),
+		Host:       repo.RegistryStr(),
+		Tag:        tag.TagStr(),
+	}, nil
+}
+
+// shortName writes a repository the way users type it: Docker Hub's host and
+// "library/" prefix left out.
+func shortName(repo name.Repository) string {
+	path := repo.RepositoryStr()
+	if repo.RegistryStr() == name.DefaultRegistry {
+		return strings.TrimPrefix(path, "library/")
+	}
+	return repo.RegistryStr() + "/" + path
+}
+
+// repositoryOf returns the full repository of a "repo@digest" or "repo:tag"
+// string, or "" when it does not parse.
+func repositoryOf(s string) string {
+	if i := strings.Index(s, "@"); i >= 0 {
+		s = s[:i]
+	}
+	r, err := name.NewRepository(stripTag(s))
+	if err != nil {
+		return ""
+	}
+	return r.Name()
+}
+
+func stripTag(s string) string {
+	slash := strings.LastIndex(s, "/")
+	if colon := strings.LastIndex(s, ":"); colon > slash {
+		return s[:colon]
+	}
+	return s
+}
+
+// digestFor returns the digest among repoDigests that belongs to repository.
+func digestFor(repoDigests []string, repository string) string {
+	for _, rd := range repoDigests {
+		i := strings.Index(rd, "@")
+		if i < 0 {
+			continue
+		}
+		if repositoryOf(rd) == repository {
+			return rd[i+1:]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,85 @@
+package engine
+
+import "time"
+
+// Status says whether a container, or a group of them, runs the newest image.
+type Status string
+
+// Statuses of containers and image groups. Partial applies to groups only.
+const (
+	StatusUpToDate Status = "uptodate"
+	StatusOutdated Status = "outdated"
+	StatusUnknown  Status = "unknown"
+	StatusPartial  Status = "partial"
+)
+
+// ContainerStatus is one container's standing against its registry.
+type ContainerStatus struct {
+	Container   Container
+	LocalDigest string // full digest, or "" when unknown
+	Status      Status
+	Reason      string // why the status is unknown, in a few words
+	// AutoUpdate says whether a periodic pass would update this container.
+	AutoUpdate bool
+	// Pulled is true when the local tag already points to the remote digest,
+	// so an update needs no pull.
+	Pulled bool
+}
+
+// Group is the containers running one image reference.
+type Group struct {
+	Image        string // normalised reference, or the image id for unparsable ones
+	Ref          Reference
+	RemoteDigest string // full digest, or "" when unknown
+	Status       Status
+	Reason       string
+	Containers   []ContainerStatus
+}
+
+// Report is the outcome of a check.
+type Report struct {
+	Groups    []Group
+	CheckedAt time.Time
+}
+
+// groupStatus folds the containers' statuses into the group's.
+func groupStatus(cs []ContainerStatus) Status {
+	var up, out int
+	for _, c := range cs {
+		switch c.Status {
+		case StatusUpToDate:
+			up++
+		case StatusOutdated:
+			out++
+		}
+	}
+	switch {
+	case len(cs) > 0 && up == len(cs):
+		return StatusUpToDate
+	case len(cs) > 0 && out == len(cs):
+		return StatusOutdated
+	case up > 0 && out > 0:
+		return StatusPartial
+	}
+	return StatusUnknown
+}
+
+// ShortDigest writes a digest as "sha256:" and its first ten hex digits, or
+// "unknown" when there is none.
+func ShortDigest(d string) string {
+	if d == "" {
+		return "unknown"
+	}
+	if len(d) > 17 {
+		return d[:17]
+	}
+	return d
+}
+
+// ShortID writes an id as its first twelve characters.
+func ShortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

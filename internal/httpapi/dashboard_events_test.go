@@ -1,0 +1,135 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+type sse struct {
+	event, data string
+}
+
+// readEvents reads events from an event stream into a channel.
+func readEvents(t *testing.T, e *env) <-chan sse {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("GET /api/events: got %d %q, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	out := make(chan sse, 64)
+	go func() {
+		defer resp.Body.Close()
+		defer close(out)
+		sc := bufio.NewScanner(resp.Body)
+		var cur sse
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				cur.event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				cur.data = strings.TrimPrefix(line, "data: ")
+			case line == "" && cur.event != "":
+				out <- cur
+				cur = sse{}
+			}
+		}
+	}()
+	return out
+}
+
+// next returns the next event of the given kind, skipping others.
+func next(t *testing.T, events <-chan sse, kind string) sse {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("event stream ended while waiting for %q", kind)
+			}
+			if ev.event == kind {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %q event within 5 s", kind)
+		}
+	}
+}
+
+func TestDashboardEvents(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	events := readEvents(t, e)
+
+	first := next(t, events, "images")
+	want := `{"checked_at":"2026-03-04T05:06:07Z","images":[{"image":"nginx:latest","remote_digest":"sha256:2222222222","status":"outdated","containers":[{"container_id":"3d4c5b6a7f8e","container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":false}]}]}`
+	if first.data != want {
+		t.Errorf("first images event:\ngot  %s\nwant %s", first.data, want)
+	}
+
+	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseQueued})
+	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhasePulling,
+		Progress: &engine.PullProgress{Layer: "a3ed95caeb02", Status: "Downloading", Current: 4 << 20, Total: 8 << 20}})
+	p := next(t, events, "progress")
+	if want := `{"container_name":"nginx","layer":"a3ed95caeb02","current":4194304,"total":8388608,"percent":50,"status":"Downloading"}`; p.data != want {
+		t.Errorf("progress event:\ngot  %s\nwant %s", p.data, want)
+	}
+
+	// The daemon resyncs the snapshot before the final event.
+	rep := exampleReport()
+	rep.Groups[0].Containers[0].Container.ID = "7777777777770000"
+	rep.Groups[0].Containers[0].LocalDigest = remote2
+	rep.Groups[0].Containers[0].Status = engine.StatusUpToDate
+	rep.Groups[0].Status = engine.StatusUpToDate
+	e.statuses.set(rep)
+	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseRolledBack, Err: errors.New("new container exited with code 1")})
+	res := next(t, events, "result")
+	if want := `{"container_name":"nginx","result":"rolled_back","message":"new container exited with code 1"}`; res.data != want {
+		t.Errorf("result event:\ngot  %s\nwant %s", res.data, want)
+	}
+	img := next(t, events, "images")
+	if !strings.Contains(img.data, `"container_id":"777777777777","container_name":"nginx","local_digest":"sha256:2222222222","status":"uptodate"`) {
+		t.Errorf("images event after the update: got %s, want nginx up to date under its new id", img.data)
+	}
+
+	// A toggle shows in the stream without any update.
+	e.do(t, "POST", "/api/images/nginx/auto-update", `{"auto_update":true}`, bearer)
+	img = next(t, events, "images")
+	if !strings.Contains(img.data, `"auto_update":true`) {
+		t.Errorf("images event after a toggle: got %s, want auto_update true", img.data)
+	}
+}
+
+// TestDashboardEventsEndAtShutdown checks that an open stream does not hold
+// a shutdown up.
+func TestDashboardEventsEndAtShutdown(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	events := readEvents(t, e)
+	next(t, events, "images")
+	e.shutdown()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("stream still open 5 s after shutdown began")
+		}
+	}
+}

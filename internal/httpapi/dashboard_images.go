@@ -1,0 +1,281 @@
+package httpapi
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// imageGroupJSON and containerItemJSON are the shapes dashboard clients
+// already read; field names and order are part of the API.
+type imageGroupJSON struct {
+	Image        string              `json:"image"`
+	RemoteDigest string              `json:"remote_digest"`
+	Status       engine.Status       `json:"status"`
+	Containers   []containerItemJSON `json:"containers"`
+}
+
+type containerItemJSON struct {
+	ContainerID   string        `json:"container_id"`
+	ContainerName string        `json:"container_name"`
+	LocalDigest   string        `json:"local_digest"`
+	Status        engine.Status `json:"status"`
+	AutoUpdate    bool          `json:"auto_update"`
+}
+
+type pullProgressJSON struct {
+	Layer   string `json:"layer"`
+	Current int64  `json:"current"`
+	Total   int64  `json:"total"`
+	Percent int    `json:"percent"`
+	Status  string `json:"status"`
+}
+
+type statusJSON struct {
+	Status string `json:"status"`
+}
+
+var updating = statusJSON{Status: "updating"}
+
+// imageGroups renders the snapshot, sorted by image and then name, with
+// each container's auto-update choice as it stands now.
+func (d *dashboard) imageGroups(r engine.Report) []imageGroupJSON {
+	out := []imageGroupJSON{}
+	for _, g := range r.Groups {
+		gj := imageGroupJSON{Image: g.Image, RemoteDigest: engine.ShortDigest(g.RemoteDigest), Status: g.Status, Containers: []containerItemJSON{}}
+		for _, cs := range g.Containers {
+			c := cs.Container
+			if !shown(c) {
+				continue
+			}
+			gj.Containers = append(gj.Containers, containerItemJSON{
+				ContainerID:   engine.ShortID(c.ID),
+				ContainerName: strings.TrimPrefix(c.Name, "/"),
+				LocalDigest:   engine.ShortDigest(cs.LocalDigest),
+				Status:        cs.Status,
+				AutoUpdate:    d.AutoUpdate(c),
+			})
+		}
+		if len(gj.Containers) == 0 {
+			continue
+		}
+		slices.SortStableFunc(gj.Containers, func(a, b containerItemJSON) int { return cmp.Compare(a.ContainerName, b.ContainerName) })
+		out = append(out, gj)
+	}
+	slices.SortStableFunc(out, func(a, b imageGroupJSON) int { return cmp.Compare(a.Image, b.Image) })
+	return out
+}
+
+// images is GET /api/images.
+func (d *dashboard) images(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	rep := d.Statuses.Report()
+	if !rep.CheckedAt.IsZero() {
+		w.Header().Set("Last-Modified", rep.CheckedAt.UTC().Format(http.TimeFormat))
+	}
+	writeJSON(w, http.StatusOK, d.imageGroups(rep))
+}
+
+// imageAction is /api/images/{id}/{action}.
+func (d *dashboard) imageAction(w http.ResponseWriter, r *http.Request) {
+	id, action, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/images/"), "/")
+	if !ok || id == "" || action == "" || strings.Contains(action, "/") {
+		textError(w, http.StatusBadRequest, "bad path: /api/images/{id}/{action}")
+		return
+	}
+	switch action {
+	case "update":
+		if allow(w, r, http.MethodPost) {
+			d.updateOne(w, id)
+		}
+	case "auto-update":
+		if allow(w, r, http.MethodPost) {
+			d.toggle(w, r, id)
+		}
+	case "progress":
+		if allow(w, r, http.MethodGet) {
+			d.progress(w, id)
+		}
+	default:
+		textError(w, http.StatusBadRequest, "unknown action")
+	}
+}
+
+func (d *dashboard) updateOne(w http.ResponseWriter, id string) {
+	cs, ok := d.find(id)
+	if !ok {
+		textError(w, http.StatusNotFound, "container not found")
+		return
+	}
+	d.start(w, []engine.Container{cs.Container})
+}
+
+// start updates the containers not already being updated, and answers
+// "updating" either way: the update asked for is under way.
+func (d *dashboard) start(w http.ResponseWriter, cs []engine.Container) {
+	var names []string
+	var todo []engine.Container
+	for _, c := range cs {
+		if !d.Progress.Busy(c.Name) {
+			names = append(names, c.Name)
+			todo = append(todo, c)
+		}
+	}
+	if len(names) > 0 {
+		d.remember(todo...)
+		if err := d.Updater.UpdateNow(names); err != nil {
+			d.s.deps.Log.Warn("dashboard update not started", "containers", names, "err", err)
+			textError(w, http.StatusServiceUnavailable, "update not started: "+err.Error())
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, updating)
+}
+
+type toggleRequest struct {
+	AutoUpdate *bool `json:"auto_update"`
+}
+
+// toggle sets a container's auto-update choice to the value sent, or flips
+// it when the body is empty or leaves the value out.
+func (d *dashboard) toggle(w http.ResponseWriter, r *http.Request, id string) {
+	var req toggleRequest
+	if err := decodeBody(w, r, &req, true); err != nil {
+		textError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	cs, ok := d.find(id)
+	if !ok {
+		textError(w, http.StatusNotFound, "container not found")
+		return
+	}
+	on := !d.AutoUpdate(cs.Container)
+	if req.AutoUpdate != nil {
+		on = *req.AutoUpdate
+	}
+	if err := d.Toggles.SetAutoUpdate(cs.Container.Name, on); err != nil {
+		d.s.deps.Log.Error("cannot save auto-update choice", "container", cs.Container.Name, "err", err)
+		textError(w, http.StatusInternalServerError, "cannot save the choice: "+err.Error())
+		return
+	}
+	d.s.deps.Log.Info("auto-update set from the dashboard", "container", cs.Container.Name, "on", on)
+	writeJSON(w, http.StatusOK, map[string]bool{"auto_update": on})
+}
+
+func (d *dashboard) progress(w http.ResponseWriter, id string) {
+	name, ok := d.resolve(id)
+	if !ok {
+		textError(w, http.StatusNotFound, "container not found")
+		return
+	}
+	p, ok := d.Progress.Get(name)
+	if !ok {
+		textError(w, http.StatusNotFound, "no progress")
+		return
+	}
+	writeJSON(w, http.StatusOK, progressOf(p))
+}
+
+// groupUpdate is POST /api/groups/{image}/update and POST /api/groups/update
+// with {"image": ...}. In the path form the image is everything between the
+// prefix and the final /update, escaped or not.
+func (d *dashboard) groupUpdate(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/api/groups/")
+	var image string
+	switch {
+	case rest == "update":
+	case strings.HasSuffix(rest, "/update") && len(rest) > len("/update"):
+		image = strings.TrimSuffix(rest, "/update")
+	default:
+		textError(w, http.StatusBadRequest, "bad path: /api/groups/{image}/update")
+		return
+	}
+	if !allow(w, r, http.MethodPost) {
+		return
+	}
+	if image == "" {
+		var req struct {
+			Image string `json:"image"`
+		}
+		if err := decodeBody(w, r, &req, false); err != nil {
+			textError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if image = strings.TrimSpace(req.Image); image == "" {
+			textError(w, http.StatusBadRequest, `missing field "image"`)
+			return
+		}
+	}
+	want := image
+	if ref, err := engine.ParseReference(image); err == nil {
+		want = ref.Normal
+	}
+	var cs []engine.Container
+	for _, g := range d.Statuses.Report().Groups {
+		if g.Image != want {
+			continue
+		}
+		for _, c := range g.Containers {
+			if shown(c.Container) {
+				cs = append(cs, c.Container)
+			}
+		}
+	}
+	if len(cs) == 0 {
+		textError(w, http.StatusNotFound, "image not found")
+		return
+	}
+	slices.SortFunc(cs, func(a, b engine.Container) int { return cmp.Compare(a.Name, b.Name) })
+	d.start(w, cs)
+}
+
+func progressOf(p daemon.Progress) pullProgressJSON {
+	return pullProgressJSON{Layer: p.Layer, Current: p.Current, Total: p.Total, Percent: p.Percent, Status: p.Status}
+}
+
+// decodeBody reads a small JSON object. Dashboard clients do not always
+// send a Content-Type, so none is required; an empty body is allowed only
+// when emptyOK.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return badRequestf("request body too large: the limit is %d KiB", maxBody>>10)
+	case err != nil:
+		return badRequestf("cannot read the request body: %v", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		if emptyOK {
+			return nil
+		}
+		return badRequestf("empty body: send a JSON object")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return describeJSONError(err)
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return badRequestf("malformed JSON: unexpected data after the object")
+	}
+	return nil
+}
+
+// checkedAt writes a check time for clients, or "" before the first check.
+func checkedAt(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

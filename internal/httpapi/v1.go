@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/engine"
+)
+
+type passJSON struct {
+	ID         string        `json:"id"`
+	Trigger    string        `json:"trigger"`
+	Started    time.Time     `json:"started"`
+	Finished   time.Time     `json:"finished"`
+	Scanned    int           `json:"scanned"`
+	Updated    int           `json:"updated"`
+	Failed     int           `json:"failed"`
+	Skipped    int           `json:"skipped"`
+	Containers []outcomeJSON `json:"containers"`
+}
+
+type outcomeJSON struct {
+	Name      string        `json:"name"`
+	Image     string        `json:"image"`
+	OldDigest string        `json:"old_digest"`
+	NewDigest string        `json:"new_digest"`
+	Result    engine.Result `json:"result"`
+	Error     string        `json:"error,omitempty"`
+}
+
+// v1Update runs a pass over the watched containers, or those whose image
+// repository is named in ?image= (comma separated, repeatable), and answers
+// with its report; ?async=true answers 202 at once with the pass id.
+func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var images []string
+	for _, v := range q["image"] {
+		for _, img := range strings.Split(v, ",") {
+			img = strings.TrimSpace(img)
+			if img == "" {
+				continue
+			}
+			if _, err := engine.ParseReference(img); err != nil {
+				writeError(w, badRequestf("image %q: %v", img, err))
+				return
+			}
+			images = append(images, img)
+		}
+	}
+	req := daemon.Request{Images: images}
+	if async, _ := strconv.ParseBool(q.Get("async")); async {
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": s.deps.Passes.TriggerAsync(req), "status": "queued"})
+		return
+	}
+	rep, err := s.deps.Passes.Trigger(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, passReportJSON(rep))
+}
+
+func passReportJSON(r daemon.Report) passJSON {
+	out := passJSON{ID: r.ID, Trigger: r.Trigger, Started: r.Started, Finished: r.Finished,
+		Scanned: r.Scanned, Updated: r.Updated, Failed: r.Failed, Skipped: r.Skipped, Containers: []outcomeJSON{}}
+	for _, o := range r.Outcomes {
+		oj := outcomeJSON{Name: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result}
+		if o.Err != nil {
+			oj.Error = o.Err.Error()
+		}
+		out.Containers = append(out.Containers, oj)
+	}
+	return out
+}

@@ -1,0 +1,144 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// Options configure a Client. Zero values take the documented defaults.
+type Options struct {
+	// Keychain finds credentials. Default: the Docker CLI's config.json
+	// (DOCKER_CONFIG, credsStore, credHelpers).
+	Keychain authn.Keychain
+	// Username and Password, when set, are used for every registry
+	// (Watchtower's REPO_USER and REPO_PASS).
+	Username, Password string
+	// Insecure lists registry hosts spoken to over plain HTTP, as the engine
+	// does for its insecure registries. Loopback hosts always are.
+	Insecure []string
+	// Timeout bounds one manifest request. Default 15 s.
+	Timeout time.Duration
+	// Transport carries the requests. Default http.DefaultTransport.
+	Transport http.RoundTripper
+}
+
+// Client implements engine.Registry with go-containerregistry. One Client
+// reuses connections and bearer tokens across the references it checks.
+type Client struct {
+	opts   Options
+	puller *remote.Puller
+}
+
+var _ engine.Registry = (*Client)(nil)
+
+// New returns a client.
+func New(opts Options) (*Client, error) {
+	if opts.Keychain == nil {
+		opts.Keychain = authn.DefaultKeychain
+	}
+	if opts.Username != "" || opts.Password != "" {
+		opts.Keychain = staticKeychain{authn.FromConfig(authn.AuthConfig{Username: opts.Username, Password: opts.Password})}
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	if opts.Transport == nil {
+		opts.Transport = http.DefaultTransport
+	}
+	p, err := remote.NewPuller(
+		remote.WithAuthFromKeychain(opts.Keychain),
+		remote.WithTransport(opts.Transport),
+		remote.WithUserAgent("cutover"),
+		// A failed check is reported and retried at the next pass; retrying
+		// inside one would multiply requests to a registry that is struggling.
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{opts: opts, puller: p}, nil
+}
+
+// Digest returns the digest the tag points to, with one HEAD request, or a
+// GET when the registry leaves the digest header out.
+func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
+	tag, err := c.parse(ref)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	desc, err := c.puller.Head(ctx, tag)
+	if err == nil {
+		return desc.Digest.String(), nil
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) || !strings.Contains(err.Error(), "Docker-Content-Digest") {
+		return "", describe(ctx, err)
+	}
+	full, err := c.puller.Get(ctx, tag)
+	if err != nil {
+		return "", describe(ctx, err)
+	}
+	return full.Digest.String(), nil
+}
+
+// Auth returns the credentials configured for ref's registry.
+func (c *Client) Auth(ctx context.Context, ref string) (engine.Auth, error) {
+	tag, err := c.parse(ref)
+	if err != nil {
+		return engine.Auth{}, err
+	}
+	a, err := authn.Resolve(ctx, c.opts.Keychain, tag.Context())
+	if err != nil {
+		return engine.Auth{}, err
+	}
+	cfg, err := authn.Authorization(ctx, a)
+	if err != nil {
+		return engine.Auth{}, err
+	}
+	return engine.Auth{
+		ServerAddress: tag.RegistryStr(),
+		Username:      cfg.Username,
+		Password:      cfg.Password,
+		IdentityToken: cfg.IdentityToken,
+		RegistryToken: cfg.RegistryToken,
+	}, nil
+}
+
+func (c *Client) parse(ref string) (name.Tag, error) {
+	opts := []name.Option{name.WithDefaultTag("latest")}
+	if host := hostOf(ref); slices.Contains(c.opts.Insecure, host) {
+		opts = append(opts, name.Insecure)
+	}
+	tag, err := name.NewTag(ref, opts...)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	return tag, nil
+}
+
+func hostOf(ref string) string {
+	first, _, found := strings.Cut(ref, "/")
+	if found && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first
+	}
+	return name.DefaultRegistry
+}
+
+// staticKeychain answers every registry with the same credentials.
+type staticKeychain struct{ auth authn.Authenticator }
+
+func (s staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return s.auth, nil }
