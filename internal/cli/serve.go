@@ -65,6 +65,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		onRegistryRequest:   met.RegistryRequest,
 		tune: func(eo *engine.Options) {
 			eo.AutoUpdate = func(c engine.Container) bool { on, _ := policy.AutoUpdate(c); return on }
+			eo.LifecycleHooks = o.lifecycleHooks
 			if o.rollingRestart {
 				eo.Swaps = 1
 			}

@@ -46,7 +46,11 @@ func (r *Runtime) Probe(ctx context.Context, id string) (engine.ProbeResult, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return r.exec(ctx, id, cmd)
+	res, err := r.Exec(ctx, id, cmd)
+	if err != nil {
+		return engine.ProbeResult{}, fmt.Errorf("probe of %q: %w", id, err)
+	}
+	return engine.ProbeResult{Healthy: res.ExitCode == 0, Output: res.Output}, nil
 }
 
 // probeCommand turns a healthcheck test into the command to exec.
@@ -70,19 +74,21 @@ func probeCommand(test []string) ([]string, error) {
 	}
 }
 
-// exec runs cmd in the container and reports its exit code and output.
-func (r *Runtime) exec(ctx context.Context, id string, cmd []string) (engine.ProbeResult, error) {
+// Exec runs cmd in the running container and reports its exit code and the
+// start of its output. A command that cannot be started at all is an error
+// wrapping engine.ErrNoProbe.
+func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (engine.ExecResult, error) {
 	created, err := r.cli.ExecCreate(ctx, id, client.ExecCreateOptions{
 		Cmd:          cmd,
 		AttachStdout: true,
 		AttachStderr: true,
 	})
 	if err != nil {
-		return engine.ProbeResult{}, execError(notFound("container", id, err))
+		return engine.ExecResult{}, execError(notFound("container", id, err))
 	}
 	att, err := r.cli.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
 	if err != nil {
-		return engine.ProbeResult{}, execError(err)
+		return engine.ExecResult{}, execError(err)
 	}
 	out := &headWriter{max: probeOutput}
 	copied := make(chan error, 1)
@@ -97,21 +103,21 @@ func (r *Runtime) exec(ctx context.Context, id string, cmd []string) (engine.Pro
 	}
 	att.Close()
 	if err != nil && !errors.Is(err, io.EOF) {
-		return engine.ProbeResult{}, fmt.Errorf("probe of %q: %w", id, err)
+		return engine.ExecResult{}, err
 	}
 	code, err := r.execExitCode(ctx, created.ID)
 	if err != nil {
-		return engine.ProbeResult{}, fmt.Errorf("probe of %q: %w", id, err)
+		return engine.ExecResult{}, err
 	}
 	output := string(out.buf)
 	if code == 126 || code == 127 {
 		// The runtime reports a command it cannot start in the output,
 		// with these exit codes.
 		if err := execError(errors.New(output)); errors.Is(err, engine.ErrNoProbe) {
-			return engine.ProbeResult{}, fmt.Errorf("probe of %q: %w", id, err)
+			return engine.ExecResult{}, err
 		}
 	}
-	return engine.ProbeResult{Healthy: code == 0, Output: output}, nil
+	return engine.ExecResult{ExitCode: code, Output: output}, nil
 }
 
 // execExitCode waits for an exec to end and returns its exit code. The attach

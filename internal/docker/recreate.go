@@ -59,7 +59,7 @@ func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, i
 		daemonHostname = info.Info.Name
 	}
 	cfg := replacementConfig(in, imgCfg, image, daemonHostname)
-	hc, err := r.replacementHostConfig(ctx, in)
+	hc, err := r.replacementHostConfig(ctx, in, old.NetworkContainer)
 	if err != nil {
 		return "", err
 	}
@@ -103,9 +103,15 @@ func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, i
 // user set, made to outlive the containers it points at: a network
 // container named by id is named by name, and anonymous volumes are
 // attached by name.
-func (r *Runtime) replacementHostConfig(ctx context.Context, old container.InspectResponse) (*container.HostConfig, error) {
+//
+// peer, when set, is the name the caller resolved for the network container:
+// it knows containers that were swapped away, whose old id no longer
+// resolves here.
+func (r *Runtime) replacementHostConfig(ctx context.Context, old container.InspectResponse, peer string) (*container.HostConfig, error) {
 	hc := *old.HostConfig
-	if hc.NetworkMode.IsContainer() {
+	if hc.NetworkMode.IsContainer() && peer != "" && peer != hc.NetworkMode.ConnectedContainer() {
+		hc.NetworkMode = container.NetworkMode("container:" + peer)
+	} else if hc.NetworkMode.IsContainer() {
 		ref := hc.NetworkMode.ConnectedContainer()
 		peer, err := r.inspect(ctx, ref)
 		switch {

@@ -24,7 +24,6 @@ import (
 // with most of what docker run can set, on an image whose defaults changed,
 // and compares the two.
 func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	img := buildImages(t)
 	ctx := t.Context()
@@ -177,7 +176,6 @@ func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
 // the replacement survives that container's own recreation. Engines that
 // store the id anyway see the same container.
 func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
-	t.Parallel()
 	img := buildImages(t)
 	host, creates := recordingEngine(t, newRuntime(t))
 	rt, err := docker.New(host)
@@ -238,7 +236,6 @@ func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 // TestIntegrationCreateReplacementKeepsMAC checks that a MAC address the
 // user set follows the container.
 func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	img := buildImages(t)
 	ctx := t.Context()
@@ -289,7 +286,6 @@ func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
 // TestIntegrationCreateReplacementKeepsUserEntrypoint checks both ways the
 // user can override the image's entrypoint.
 func TestIntegrationCreateReplacementKeepsUserEntrypoint(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	img := buildImages(t)
 	ctx := t.Context()

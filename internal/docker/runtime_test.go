@@ -15,7 +15,6 @@ import (
 // engine orders and gates swaps by, and that the image is the reference the
 // user gave even after its tag moved on.
 func TestIntegrationContainersReportsConfiguredImage(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	img := buildImages(t)
 	ctx := t.Context()
@@ -71,7 +70,6 @@ func TestIntegrationContainersReportsConfiguredImage(t *testing.T) {
 }
 
 func TestIntegrationMissingObjectsAreNotFound(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	ctx := t.Context()
 	missing := testenv.Name(t, "missing")
@@ -88,7 +86,6 @@ func TestIntegrationMissingObjectsAreNotFound(t *testing.T) {
 }
 
 func TestIntegrationPull(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	testenv.RequireRegistries(t)
 	ctx := t.Context()
@@ -146,7 +143,6 @@ func TestIntegrationPull(t *testing.T) {
 // TestIntegrationStopSendsSignal checks that a stop with another signal than
 // the container's own delivers it, and that the restart policy stays out.
 func TestIntegrationStopSendsSignal(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	img := buildImages(t)
 	ctx := t.Context()
@@ -171,7 +167,6 @@ func TestIntegrationStopSendsSignal(t *testing.T) {
 }
 
 func TestIntegrationProbe(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	img := buildImages(t)
 	sick, _ := testenv.BuildAndPush(t, testenv.ImageSpec{
@@ -228,13 +223,6 @@ func probeSettled(t *testing.T, rt engine.Runtime, id string) (engine.ProbeResul
 	}
 }
 
-func TestIntegrationHealthReportsVerdict(t *testing.T) {
-	t.Parallel()
-	rt := newRuntime(t)
-	img := buildImages(t)
-	waitHealthy(t, rt, testenv.RunContainer(t, testenv.Name(t, "health"), img.v1))
-}
-
 // waitHealthy waits until the engine reports the container running and
 // healthy.
 func waitHealthy(t *testing.T, rt engine.Runtime, id string) {
@@ -256,7 +244,6 @@ func waitHealthy(t *testing.T, rt engine.Runtime, id string) {
 }
 
 func TestIntegrationInsecureRegistries(t *testing.T) {
-	t.Parallel()
 	rt := newRuntime(t)
 	got, err := rt.InsecureRegistries(t.Context())
 	if err != nil {

@@ -63,6 +63,19 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 		sum.Skipped++
 		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, Result: ResultSkipped, Err: fmt.Errorf("%s", s.Reason)})
 	}
+	if e.opts.LifecycleHooks {
+		checked := append(stepContainers(plan.Steps), plan.Fresh...)
+		for _, c := range checked {
+			e.bestEffortHook(ctx, c, "pre-check")
+		}
+		defer func() {
+			for _, c := range checked {
+				if cur, err := e.rt.Container(ctx, c.Name); err == nil {
+					e.bestEffortHook(ctx, cur, "post-check")
+				}
+			}
+		}()
+	}
 	if len(plan.Steps) == 0 {
 		return sum
 	}

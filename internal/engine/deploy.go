@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors a deploy reports before touching anything; surfaces map them to
@@ -40,17 +41,29 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	if req.Container == "" {
 		return Outcome{}, fmt.Errorf("%w: no container named", ErrInvalid)
 	}
-	c, err := e.runningContainer(ctx, req.Container)
+	// Requests queue in arrival order on the container as they name it,
+	// before anything asks the engine: an inspect can wait on a swap in
+	// flight and let a later request overtake. Only then is the name
+	// resolved and the per-container lock taken.
+	given := strings.TrimPrefix(req.Container, "/")
+	leave, err := e.arrivals.lock(ctx, given)
 	if err != nil {
 		return Outcome{}, err
 	}
-	unlock, err := e.locks.lock(ctx, c.Name)
+	defer leave()
+	name := given
+	if c, err := e.rt.Container(ctx, given); err == nil {
+		name = c.Name
+	}
+	unlock, err := e.locks.lock(ctx, name)
 	if err != nil {
 		return Outcome{}, err
 	}
 	defer unlock()
-	// Re-read: an earlier request may have recreated it while this one waited.
-	if c, err = e.runningContainer(ctx, c.Name); err != nil {
+	// A container caught mid-swap may be briefly missing or stopped: only the
+	// check made while holding the lock counts.
+	c, err := e.runningContainer(ctx, name)
+	if err != nil {
 		return Outcome{}, err
 	}
 

@@ -27,6 +27,9 @@ type Options struct {
 	Pulls int
 	// Swaps bounds swaps of unrelated containers running at once. Default 4.
 	Swaps int
+	// LifecycleHooks runs the commands containers name in their lifecycle
+	// labels. Off by default: labels are untrusted input.
+	LifecycleHooks bool
 	// AutoUpdate decides whether a periodic pass updates a container. Default:
 	// every container not excluded by its enable label.
 	AutoUpdate func(Container) bool
@@ -75,6 +78,8 @@ type Engine struct {
 	log   *slog.Logger
 	opts  Options
 	locks keyedMutex
+	// arrivals orders deploy requests per container as they were named.
+	arrivals keyedMutex
 	// formerNames maps ids of containers swapped away to their names, so a
 	// container that refers to one by id can be pointed at its successor.
 	formerNames sync.Map

@@ -23,6 +23,8 @@ type fakeRuntime struct {
 	pullErr map[string]error
 	// serves holds what a pull of a ref brings.
 	serves map[string]Image
+	// execCodes are the exit codes of commands run with Exec.
+	execCodes map[string]int
 	// active counts swaps in flight per name, to catch overlaps.
 	active  map[string]int
 	overlap atomic.Bool
@@ -35,6 +37,7 @@ func newFakeRuntime() *fakeRuntime {
 		startState: map[string]HealthState{},
 		pullErr:    map[string]error{},
 		serves:     map[string]Image{},
+		execCodes:  map[string]int{},
 		active:     map[string]int{},
 	}
 }
@@ -233,6 +236,17 @@ func (f *fakeRuntime) Health(_ context.Context, id string) (HealthState, error) 
 		h.ExitCode, h.Health = st.ExitCode, st.Health
 	}
 	return h, nil
+}
+
+func (f *fakeRuntime) Exec(_ context.Context, id string, cmd []string) (ExecResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.containers[id]
+	if c == nil {
+		return ExecResult{}, ErrNotFound
+	}
+	f.record("exec %s %s", c.Name, strings.Join(cmd, " "))
+	return ExecResult{ExitCode: f.execCodes[strings.Join(cmd, " ")]}, nil
 }
 
 func (f *fakeRuntime) Probe(context.Context, string) (ProbeResult, error) {

@@ -36,6 +36,8 @@ type Runtime interface {
 	Health(ctx context.Context, id string) (HealthState, error)
 	// Probe runs the container's own healthcheck once, now.
 	Probe(ctx context.Context, id string) (ProbeResult, error)
+	// Exec runs cmd inside the running container id.
+	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
 }
 
 // Registry answers what a tag points to now, and which credentials to pull with.

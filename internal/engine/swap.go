@@ -77,6 +77,11 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 		return finish(ResultFresh, nil)
 	}
 
+	if err := e.preUpdate(ctx, old); errors.Is(err, errHookSkip) {
+		return finish(ResultSkipped, err)
+	} else if err != nil {
+		return finish(ResultFailed, err)
+	}
 	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseRecreating})
 	if err := e.replace(ctx, old, s.Image, so.revive, sink); err != nil {
@@ -135,6 +140,11 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, reviv
 		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: image, Phase: PhaseHealthCheck})
 		if err := e.gate(ctx, newID); err != nil {
 			return back.do(ctx, err)
+		}
+	}
+	if wasRunning || revive {
+		if c, err := e.rt.Container(ctx, newID); err == nil {
+			e.bestEffortHook(ctx, c, "post-update")
 		}
 	}
 	e.formerNames.Store(old.ID, name)

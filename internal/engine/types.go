@@ -71,3 +71,9 @@ type ProbeResult struct {
 	Healthy bool
 	Output  string
 }
+
+// ExecResult is the outcome of a command run inside a container.
+type ExecResult struct {
+	ExitCode int
+	Output   string
+}

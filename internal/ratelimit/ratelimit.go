@@ -4,8 +4,11 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,7 +97,7 @@ func (h *Hub) probe(ctx context.Context) (Budget, error) {
 	}
 	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, h.transport, []string{repo.Scope(transport.PullScope)})
 	if err != nil {
-		return Budget{}, fmt.Errorf("cannot reach Docker Hub: %v", err)
+		return Budget{}, unreachable(err)
 	}
 	url := fmt.Sprintf("%s://%s/v2/%s/manifests/latest", repo.Registry.Scheme(), repo.RegistryStr(), repo.RepositoryStr())
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
@@ -104,10 +107,26 @@ func (h *Hub) probe(ctx context.Context) (Budget, error) {
 	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json")
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
-		return Budget{}, fmt.Errorf("cannot reach Docker Hub: %v", err)
+		return Budget{}, unreachable(err)
 	}
 	resp.Body.Close()
 	return parse(resp.Header)
+}
+
+// unreachable says in a few words why Docker Hub did not answer; the
+// transport's errors quote whole URLs and resolver addresses.
+func unreachable(err error) error {
+	var dns *net.DNSError
+	var terr *transport.Error
+	switch {
+	case errors.As(err, &dns):
+		return errors.New("cannot reach Docker Hub: its name does not resolve from here")
+	case errors.Is(err, context.DeadlineExceeded), os.IsTimeout(err):
+		return errors.New("cannot reach Docker Hub: no answer in time")
+	case errors.As(err, &terr):
+		return fmt.Errorf("Docker Hub refused the request (HTTP %d)", terr.StatusCode)
+	}
+	return errors.New("cannot reach Docker Hub")
 }
 
 // parse reads "ratelimit-limit: 100;w=21600" and "ratelimit-remaining:

@@ -111,11 +111,16 @@ func TestAppImage(t *testing.T) {
 	t.Run("registry newer than engine", func(t *testing.T) {
 		t.Parallel()
 		repo := testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "newer")
-		ref, digest := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: repo, Version: "v2"})
+		ref, digest := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: repo, Version: "v2", ExtraLayers: 2})
 		testenv.RemoveImageLocal(t, ref)
 		// The engine has to fetch the image again, and gets the pushed one.
 		// BuildAndPush's cleanup removes the pulled image too: same ID.
-		testenv.Docker(t, "pull", ref)
+		out := testenv.Docker(t, "pull", ref)
+		// The random layers belong to this image alone, so they left with it
+		// and are downloaded again; the app layer may be shared and stay.
+		if n := strings.Count(out, "Pull complete"); n < 2 {
+			t.Errorf("docker pull %s: %d layers downloaded, want at least the 2 extra ones:\n%s", ref, n, out)
+		}
 		if got := testenv.Docker(t, "image", "inspect", "--format", "{{index .RepoDigests 0}}", ref); got != repo+"@"+digest {
 			t.Errorf("pulled %s: got %s, want %s@%s", ref, got, repo, digest)
 		}

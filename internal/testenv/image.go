@@ -4,18 +4,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
 
-// ImageSpec describes a test image: testdata/app plus Dockerfile settings.
+// ImageSpec describes a test image: testdata/app plus the settings a
+// Dockerfile would give it.
 // Only Repo is required.
 type ImageSpec struct {
 	// Repo is the full repository including the registry host, for example
@@ -60,12 +57,15 @@ type ImageSpec struct {
 // line reads "TAG: digest: sha256:... size: N".
 var pushedDigest = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64})`)
 
-// BuildAndPush builds the image spec describes, pushes it and returns its
+// BuildAndPush makes the image spec describes, pushes it and returns its
 // reference "repo:tag" and the manifest digest the registry stored. When the
 // test ends, the local image is removed, after any container still using it.
 //
-// Every build gets a unique label, so two builds never share an image ID or
-// a digest: the cleanup can then remove the image by ID without touching
+// The image is what a Dockerfile FROM scratch with COPY app /app,
+// ENTRYPOINT ["/app"] and the spec's options would build, labelled
+// cutover.test=1, but it is loaded rather than built (see archive.go). Every
+// image gets a unique label too, so two calls never share an image ID or a
+// digest: the cleanup can then remove the image by ID without touching
 // another test's image, and each push is a new digest, like a real release.
 func BuildAndPush(t testing.TB, spec ImageSpec) (ref string, digest string) {
 	t.Helper()
@@ -89,41 +89,24 @@ func BuildAndPush(t testing.TB, spec ImageSpec) (ref string, digest string) {
 	}
 	ref = spec.Repo + ":" + spec.Tag
 
-	dir := t.TempDir()
 	bin := appBinary(t, spec.Version, spec.Mode)
-	if err := linkOrCopy(bin, filepath.Join(dir, "app")); err != nil {
-		t.Fatalf("BuildAndPush %s: %v", ref, err)
-	}
-	for i := 1; i <= spec.ExtraLayers; i++ {
-		if err := writeRandomLayer(filepath.Join(dir, fmt.Sprintf("layer-%d.bin", i))); err != nil {
-			t.Fatalf("BuildAndPush %s: %v", ref, err)
-		}
-	}
-	dockerfile, err := renderDockerfile(spec)
+	archive, err := os.Create(filepath.Join(t.TempDir(), "image.tar"))
 	if err != nil {
 		t.Fatalf("BuildAndPush %s: %v", ref, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+	imageID, err := writeImageArchive(archive, ref, spec, bin, randomHex(t, 16))
+	if cerr := archive.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		t.Fatalf("BuildAndPush %s: %v", ref, err)
 	}
-
 	ctx, cancel := dockerCtx()
 	defer cancel()
-	iidFile := filepath.Join(dir, "iid")
-	// The classic builder works with every engine and CLI version we meet;
-	// BuildKit needs the buildx plugin, which Debian's CLI lacks.
-	build := dockerOpts{env: []string{"DOCKER_BUILDKIT=0"}}
-	if _, err := runDocker(ctx, build, "build", "--quiet", "--iidfile", iidFile,
-		"--label", TestLabel, "--label", "cutover.test.build="+randomHex(t, 8),
-		"-t", ref, dir); err != nil {
+	t.Cleanup(func() { removeImage(t, imageID, ref) })
+	if _, err := runDocker(ctx, dockerOpts{}, "load", "--quiet", "--input", archive.Name()); err != nil {
 		t.Fatalf("BuildAndPush %s: %v", ref, err)
 	}
-	iid, err := os.ReadFile(iidFile)
-	if err != nil {
-		t.Fatalf("BuildAndPush %s: image id: %v", ref, err)
-	}
-	imageID := strings.TrimSpace(string(iid))
-	t.Cleanup(func() { removeImage(t, imageID, ref) })
 
 	push := dockerOpts{}
 	if registryHost(spec.Repo) == AuthRegistry {
@@ -198,116 +181,6 @@ func login(t testing.TB) string {
 func registryHost(repo string) string {
 	host, _, _ := strings.Cut(repo, "/")
 	return host
-}
-
-func renderDockerfile(spec ImageSpec) (string, error) {
-	var b strings.Builder
-	b.WriteString("FROM scratch\nCOPY app /app\n")
-	for i := 1; i <= spec.ExtraLayers; i++ {
-		// One COPY per file: each makes its own layer.
-		fmt.Fprintf(&b, "COPY layer-%d.bin /layers/%d.bin\n", i, i)
-	}
-	for _, kv := range spec.Env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return "", fmt.Errorf("env %q: want KEY=VALUE", kv)
-		}
-		q, err := quote(v)
-		if err != nil {
-			return "", fmt.Errorf("env %s: %w", k, err)
-		}
-		fmt.Fprintf(&b, "ENV %s=%s\n", k, q)
-	}
-	keys := make([]string, 0, len(spec.Labels))
-	for k := range spec.Labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		qk, err := quote(k)
-		if err != nil {
-			return "", fmt.Errorf("label %s: %w", k, err)
-		}
-		qv, err := quote(spec.Labels[k])
-		if err != nil {
-			return "", fmt.Errorf("label %s: %w", k, err)
-		}
-		fmt.Fprintf(&b, "LABEL %s=%s\n", qk, qv)
-	}
-	if len(spec.Volumes) > 0 {
-		fmt.Fprintf(&b, "VOLUME %s\n", jsonArray(spec.Volumes))
-	}
-	if len(spec.Expose) > 0 {
-		fmt.Fprintf(&b, "EXPOSE %s\n", strings.Join(spec.Expose, " "))
-	}
-	if spec.WorkDir != "" {
-		fmt.Fprintf(&b, "WORKDIR %s\n", spec.WorkDir)
-	}
-	if spec.User != "" {
-		fmt.Fprintf(&b, "USER %s\n", spec.User)
-	}
-	if spec.StopSignal != "" {
-		fmt.Fprintf(&b, "STOPSIGNAL %s\n", spec.StopSignal)
-	}
-	if spec.Healthcheck || spec.HealthInterval != "" {
-		interval := spec.HealthInterval
-		if interval == "" {
-			interval = "30s"
-		}
-		fmt.Fprintf(&b, "HEALTHCHECK --interval=%s --timeout=5s CMD [\"/app\",\"health\"]\n", interval)
-	}
-	b.WriteString("ENTRYPOINT [\"/app\"]\n")
-	if len(spec.Cmd) > 0 {
-		fmt.Fprintf(&b, "CMD %s\n", jsonArray(spec.Cmd))
-	}
-	return b.String(), nil
-}
-
-// quote makes s one Dockerfile word: double quotes keep spaces, and the
-// escapes stop the builder from expanding $VARS.
-func quote(s string) (string, error) {
-	if strings.ContainsAny(s, "\n\r") {
-		return "", fmt.Errorf("%q: newlines cannot be written to a Dockerfile", s)
-	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`)
-	return `"` + r.Replace(s) + `"`, nil
-}
-
-// jsonArray writes the exec form of CMD and VOLUME, which the builder parses
-// as JSON.
-func jsonArray(s []string) string {
-	b, _ := json.Marshal(s) // a []string always marshals
-	return string(b)
-}
-
-func writeRandomLayer(path string) error {
-	n, err := rand.Int(rand.Reader, big.NewInt(3<<20))
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	// Random bytes do not compress, so the layer's size on the wire is real.
-	if _, err := io.CopyN(f, rand.Reader, 1<<20+n.Int64()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// linkOrCopy puts the cached binary into the build context; a hard link
-// avoids copying it for every image.
-func linkOrCopy(src, dst string) error {
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o755)
 }
 
 func randomHex(t testing.TB, n int) string {

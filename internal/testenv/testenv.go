@@ -3,7 +3,8 @@
 // It drives the docker CLI rather than a client library, so the tests of the
 // engine adapter never share code, and so bugs, with the code they check.
 // Everything a helper creates is labelled cutover.test=1 and removed by a
-// t.Cleanup of the test that created it; nothing else is ever touched.
+// t.Cleanup of the test that created it, together with the containers cutover
+// derived from it; nothing else is ever touched.
 //
 // scripts/setup-env.sh provides the engine and the registries. Without them the
 // Require helpers skip the test, or fail it when the CI variable is set,

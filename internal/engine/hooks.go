@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ExitSkip is the exit code with which a pre-update hook asks for the
+// container to be left alone this time, as in Watchtower.
+const ExitSkip = 75
+
+// maxHookCommand bounds a hook command taken from a label, which anyone able
+// to start a container can set.
+const maxHookCommand = 4096
+
+// errHookSkip marks a pre-update hook that asked to skip.
+var errHookSkip = errors.New("pre-update hook asked to skip this update (exit code 75)")
+
+// hook runs one lifecycle hook a container's labels name, when hooks are
+// enabled. It returns nil when there is none.
+func (e *Engine) hook(ctx context.Context, c Container, which string) (ran bool, code int, err error) {
+	if !e.opts.LifecycleHooks || !c.Running() {
+		return false, 0, nil
+	}
+	cmd, ok := Label(c, "lifecycle."+which)
+	cmd = strings.TrimSpace(cmd)
+	if !ok || cmd == "" {
+		return false, 0, nil
+	}
+	if len(cmd) > maxHookCommand {
+		return true, 0, fmt.Errorf("%s hook command is longer than %d bytes", which, maxHookCommand)
+	}
+	timeout := time.Minute
+	if v, ok := Label(c, "lifecycle."+which+"-timeout"); ok {
+		if mins, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && mins >= 0 {
+			timeout = time.Duration(mins) * time.Minute
+		}
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	res, err := e.rt.Exec(ctx, c.ID, []string{"sh", "-c", cmd})
+	if err != nil {
+		return true, 0, fmt.Errorf("%s hook: %w", which, err)
+	}
+	e.log.Debug("lifecycle hook ran", "container", c.Name, "hook", which, "exit", res.ExitCode, "output", res.Output)
+	return true, res.ExitCode, nil
+}
+
+// preUpdate runs the pre-update hook: exit 75 skips the update, another
+// non-zero exit fails it; the container is untouched either way.
+func (e *Engine) preUpdate(ctx context.Context, c Container) error {
+	ran, code, err := e.hook(ctx, c, "pre-update")
+	switch {
+	case err != nil:
+		return err
+	case !ran || code == 0:
+		return nil
+	case code == ExitSkip:
+		return errHookSkip
+	}
+	return fmt.Errorf("pre-update hook failed with exit code %d", code)
+}
+
+// bestEffortHook runs a hook whose failure is reported but changes nothing.
+func (e *Engine) bestEffortHook(ctx context.Context, c Container, which string) {
+	if ran, code, err := e.hook(ctx, c, which); ran && (err != nil || code != 0) {
+		e.log.Warn("lifecycle hook failed", "container", c.Name, "hook", which, "exit", code, "err", err)
+	}
+}
