@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/cutover/cutover/internal/docker"
 	"github.com/cutover/cutover/internal/engine"
@@ -78,6 +79,10 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 		StopTimeout:   g.stopTimeout,
 		HealthTimeout: g.healthTimeout,
 		HealthGrace:   g.healthGrace,
+		AfterStep:     crashAfter(os.Getenv("CUTOVER_CRASH_AFTER")),
+	}
+	if a.store != nil {
+		opts.Journal = a.store
 	}
 	if w.tune != nil {
 		w.tune(&opts)
@@ -91,4 +96,20 @@ func (a *app) Close() {
 		a.store.Close()
 	}
 	a.rt.Close()
+}
+
+// recoverSwaps finishes or undoes swaps an earlier run left behind. It runs
+// before anything else a command changes.
+func (a *app) recoverSwaps(ctx context.Context) error {
+	rep, err := a.engine.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("recovering unfinished swaps: %w", err)
+	}
+	for _, n := range rep.Kept {
+		a.log.Warn("finished a swap cut short: kept the new container", "container", n)
+	}
+	for _, n := range rep.RolledBack {
+		a.log.Warn("undid a swap cut short: the old container serves again", "container", n)
+	}
+	return nil
 }

@@ -33,7 +33,6 @@ func cutover(t *testing.T, args ...string) result {
 	return result{out.String(), errOut.String(), code}
 }
 
-
 // checkJSON runs cutover check --json and decodes it.
 func checkJSON(t *testing.T, names ...string) []group {
 	t.Helper()

@@ -22,8 +22,8 @@ func TestIntegrationRollback(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name:    "exits at once",
-			v2:      testenv.ImageSpec{Mode: "crash"},
+			name: "exits at once",
+			v2:   testenv.ImageSpec{Mode: "crash"},
 			// The restart policy is carried over, so the engine keeps
 			// restarting the broken container until the gate gives up on it.
 			wantErr: "new container keeps restarting (exit code 1)",

@@ -75,6 +75,10 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return err
 	}
 	defer a.Close()
+	// Before anything else: a swap an earlier run left half done.
+	if err := a.recoverSwaps(ctx); err != nil {
+		log.Error(err.Error() + "; retrying before every pass")
+	}
 	policy = daemon.Policy{Default: o.autoUpdateDefault, Toggles: a.store}
 
 	observers := []daemon.Observer{met}

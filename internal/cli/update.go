@@ -26,6 +26,11 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			defer a.Close()
+			if !dryRun {
+				if err := a.recoverSwaps(ctx); err != nil {
+					return err
+				}
+			}
 			report, err := a.engine.Check(ctx, engine.CheckOptions{Names: names})
 			if err != nil {
 				return err

@@ -196,4 +196,3 @@ func volumeNames(inspect map[string]any) map[string]string {
 	}
 	return out
 }
-

@@ -3,8 +3,8 @@ package daemon
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -198,6 +198,11 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 	images := p.req.Images
 	if p.all {
 		images = nil
+	}
+	// A swap cut short (the engine restarted, say) is settled before anything
+	// else is looked at.
+	if _, err := d.eng.Recover(ctx); err != nil {
+		d.log.Warn("recovery of unfinished swaps incomplete", "err", err)
 	}
 	checked, err := d.eng.Check(ctx, engine.CheckOptions{
 		IncludeStopped: d.opts.Filter.IncludeStopped || d.opts.Filter.IncludeRestarting,

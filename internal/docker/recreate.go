@@ -29,7 +29,7 @@ const removeTimeout = 30 * time.Second
 // the user, in Config.MacAddress (engines before API 1.52 do); the address an
 // endpoint shows otherwise is the engine's own pick and is left for the new
 // endpoint to pick afresh.
-func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, image, name string) (string, error) {
+func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, image, name string, marks map[string]string) (string, error) {
 	res, err := r.cli.ContainerInspect(ctx, old.ID, client.ContainerInspectOptions{})
 	if err != nil {
 		return "", notFound("container", old.ID, err)
@@ -59,6 +59,7 @@ func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, i
 		daemonHostname = info.Info.Name
 	}
 	cfg := replacementConfig(in, imgCfg, image, daemonHostname)
+	cfg.Labels = withMarks(cfg.Labels, marks)
 	hc, err := r.replacementHostConfig(ctx, in, old.NetworkContainer)
 	if err != nil {
 		return "", err
@@ -160,4 +161,19 @@ func (r *Runtime) discard(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 	defer cancel()
 	_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+}
+
+// withMarks replaces the swap marks of an earlier swap with this one's: they
+// describe a swap, not the container.
+func withMarks(labels, marks map[string]string) map[string]string {
+	out := make(map[string]string, len(labels)+len(marks))
+	for k, v := range labels {
+		if !strings.HasPrefix(k, engine.SwapLabelPrefix) {
+			out[k] = v
+		}
+	}
+	for k, v := range marks {
+		out[k] = v
+	}
+	return out
 }

@@ -74,7 +74,7 @@ func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover")
+			newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover", nil)
 			if err != nil {
 				t.Fatalf("CreateReplacement: %v", err)
 			}
@@ -201,7 +201,7 @@ func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 	if old.NetworkContainer != peerID {
 		t.Errorf("NetworkContainer = %q, want %s as given", old.NetworkContainer, peerID)
 	}
-	newID, err := rt.CreateReplacement(ctx, old, img.v2, dep+"-cutover")
+	newID, err := rt.CreateReplacement(ctx, old, img.v2, dep+"-cutover", nil)
 	if err != nil {
 		t.Fatalf("CreateReplacement: %v", err)
 	}
@@ -266,7 +266,7 @@ func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover")
+	newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover", nil)
 	if err != nil {
 		t.Fatalf("CreateReplacement: %v", err)
 	}
@@ -307,7 +307,7 @@ func TestIntegrationCreateReplacementKeepsUserEntrypoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id, err := rt.CreateReplacement(ctx, old, img.v2, n+"-cutover")
+			id, err := rt.CreateReplacement(ctx, old, img.v2, n+"-cutover", nil)
 			if err != nil {
 				t.Fatalf("CreateReplacement: %v", err)
 			}

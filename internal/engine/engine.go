@@ -33,6 +33,12 @@ type Options struct {
 	// AutoUpdate decides whether a periodic pass updates a container. Default:
 	// every container not excluded by its enable label.
 	AutoUpdate func(Container) bool
+	// Journal records swaps in flight so Recover can finish or undo them
+	// after a crash. Optional.
+	Journal Journal
+	// AfterStep, when set, is called once each swap step is done. It exists
+	// for fault injection.
+	AfterStep func(SwapStep)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }

@@ -131,7 +131,7 @@ func (f *fakeRuntime) Pull(_ context.Context, ref string, _ Auth, progress func(
 	return nil
 }
 
-func (f *fakeRuntime) CreateReplacement(_ context.Context, old Container, image, name string) (string, error) {
+func (f *fakeRuntime) CreateReplacement(_ context.Context, old Container, image, name string, marks map[string]string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.active[old.Name]++
@@ -143,6 +143,16 @@ func (f *fakeRuntime) CreateReplacement(_ context.Context, old Container, image,
 	img := f.images[image]
 	c := old
 	c.ID, c.Name, c.Image, c.ImageID, c.State, c.RestartCount = id, name, image, img.ID, "created", 0
+	c.Labels = maps.Clone(old.Labels)
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	for k := range c.Labels {
+		if strings.HasPrefix(k, SwapLabelPrefix) {
+			delete(c.Labels, k)
+		}
+	}
+	maps.Copy(c.Labels, marks)
 	f.containers[id] = &c
 	f.record("create %s on %s", name, image)
 	return id, nil

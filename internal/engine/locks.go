@@ -58,3 +58,19 @@ func (k *keyedMutex) leave(key string, turn chan struct{}) {
 		k.queues[key] = q
 	}
 }
+
+// tryLock takes key only if nobody holds or awaits it.
+func (k *keyedMutex) tryLock(key string) (func(), bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.queues[key]) > 0 {
+		return nil, false
+	}
+	if k.queues == nil {
+		k.queues = map[string][]chan struct{}{}
+	}
+	turn := make(chan struct{})
+	close(turn)
+	k.queues[key] = []chan struct{}{turn}
+	return func() { k.leave(key, turn) }, true
+}

@@ -25,8 +25,9 @@ type Runtime interface {
 	Pull(ctx context.Context, ref string, auth Auth, progress func(PullProgress)) error
 	// CreateReplacement creates, without starting it, a container named name
 	// on image that carries every setting the user gave old, with old's image
-	// defaults replaced by image's.
-	CreateReplacement(ctx context.Context, old Container, image, name string) (string, error)
+	// defaults replaced by image's. Labels under SwapLabelPrefix are not
+	// carried over; marks are added instead.
+	CreateReplacement(ctx context.Context, old Container, image, name string, marks map[string]string) (string, error)
 	Stop(ctx context.Context, id, signal string, timeout time.Duration) error
 	Start(ctx context.Context, id string) error
 	Restart(ctx context.Context, id string, timeout time.Duration) error

@@ -103,54 +103,117 @@ func (r rolledBack) Unwrap() error { return r.cause }
 // replace does the swap of old for a new container on image. It returns nil,
 // a rolledBack error when the old container serves again, or another error
 // when the swap failed before touching the old container, or rollback itself
-// failed.
+// failed. Each step is journaled before it is taken.
 func (e *Engine) replace(ctx context.Context, old Container, image string, revive bool, sink Sink) error {
 	name := old.Name
 	tmp, aside := name+NewSuffix, name+AsideSuffix
+	rec := &SwapRecord{ID: newSwapID(), Name: name, OldID: old.ID, Image: image, WasRunning: old.Running(), Started: e.opts.Now()}
+	e.done(StepPulled)
 	e.removeLeftover(ctx, tmp)
 
-	newID, err := e.rt.CreateReplacement(ctx, old, image, tmp)
+	e.journal(ctx, rec, StepCreated)
+	marks := map[string]string{SwapLabelID: rec.ID, SwapLabelRole: "new", SwapLabelOf: name}
+	newID, err := e.rt.CreateReplacement(ctx, old, image, tmp, marks)
 	if err != nil {
+		e.forget(ctx, rec)
 		return fmt.Errorf("create new container: %w", err)
 	}
+	rec.NewID = newID
+	e.done(StepCreated)
 
 	// From here on the old container is touched: finish or roll back whatever
 	// happens to the caller.
 	ctx = context.WithoutCancel(ctx)
-	wasRunning := old.Running()
-	back := &rollback{e: e, old: old, newID: newID, name: name, wasRunning: wasRunning}
+	back := &rollback{e: e, rec: rec}
+	start := rec.WasRunning || revive
 
-	if wasRunning {
+	if rec.WasRunning {
+		e.journal(ctx, rec, StepOldStopped)
 		if err := e.rt.Stop(ctx, old.ID, e.stopSignal(old), e.stopTimeout(old)); err != nil {
 			return back.do(ctx, fmt.Errorf("stop old container: %w", err))
 		}
-		back.stopped = true
+		e.done(StepOldStopped)
 	}
+	e.journal(ctx, rec, StepOldRenamed)
 	if err := e.rt.Rename(ctx, old.ID, aside); err != nil {
 		return back.do(ctx, fmt.Errorf("rename old container aside: %w", err))
 	}
-	back.renamed = true
+	e.done(StepOldRenamed)
+	e.journal(ctx, rec, StepNewRenamed)
 	if err := e.rt.Rename(ctx, newID, name); err != nil {
 		return back.do(ctx, fmt.Errorf("rename new container into place: %w", err))
 	}
-	if wasRunning || revive {
+	e.done(StepNewRenamed)
+	if start {
+		e.journal(ctx, rec, StepNewStarted)
 		if err := e.rt.Start(ctx, newID); err != nil {
 			return back.do(ctx, fmt.Errorf("start new container: %w", err))
 		}
+		e.done(StepNewStarted)
 		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: image, Phase: PhaseHealthCheck})
 		if err := e.gate(ctx, newID); err != nil {
 			return back.do(ctx, err)
 		}
 	}
-	if wasRunning || revive {
+	rec.Healthy = true
+	e.journal(ctx, rec, StepHealthPassed)
+	e.done(StepHealthPassed)
+	if start {
 		if c, err := e.rt.Container(ctx, newID); err == nil {
 			e.bestEffortHook(ctx, c, "post-update")
 		}
 	}
 	e.formerNames.Store(old.ID, name)
-	if err := e.rt.Remove(ctx, old.ID, false); err != nil {
+	e.journal(ctx, rec, StepOldRemoved)
+	if err := e.rt.Remove(ctx, old.ID, false); err != nil && !IsNotFound(err) {
 		e.log.Warn("old container kept after a successful swap", "container", aside, "err", err)
 	}
+	e.done(StepOldRemoved)
+	e.forget(ctx, rec)
+	return nil
+}
+
+// rollback puts the old container back under its name. Every step is safe to
+// repeat, so recovery after a crash uses it too.
+type rollback struct {
+	e   *Engine
+	rec *SwapRecord
+}
+
+func (r *rollback) do(ctx context.Context, cause error) error {
+	r.e.log.Warn("rolling back", "container", r.rec.Name, "reason", cause)
+	if err := r.e.restoreOld(ctx, r.rec); err != nil {
+		return fmt.Errorf("%w; rollback: %v", cause, err)
+	}
+	return rolledBack{cause: cause}
+}
+
+// restoreOld removes the new container of a swap, gives the old one its name
+// back and starts it if it was running. Each action is skipped when already
+// done, so it can run again after being cut short.
+func (e *Engine) restoreOld(ctx context.Context, rec *SwapRecord) error {
+	if rec.NewID != "" {
+		_ = e.rt.Stop(ctx, rec.NewID, "", 5*time.Second)
+		// The new container shares the old one's anonymous volumes: keep them.
+		if err := e.rt.Remove(ctx, rec.NewID, false); err != nil && !IsNotFound(err) {
+			return fmt.Errorf("remove new container: %w", err)
+		}
+	}
+	old, err := e.rt.Container(ctx, rec.OldID)
+	if err != nil {
+		return fmt.Errorf("old container: %w", err)
+	}
+	if old.Name != rec.Name {
+		if err := e.rt.Rename(ctx, rec.OldID, rec.Name); err != nil {
+			return fmt.Errorf("rename old container back: %w", err)
+		}
+	}
+	if rec.WasRunning && !old.Running() {
+		if err := e.rt.Start(ctx, rec.OldID); err != nil {
+			return fmt.Errorf("start old container: %w", err)
+		}
+	}
+	e.forget(ctx, rec)
 	return nil
 }
 
@@ -178,38 +241,6 @@ func (e *Engine) nameOf(ctx context.Context, ref string) string {
 		return c.Name
 	}
 	return ref
-}
-
-// rollback puts the old container back under its name.
-type rollback struct {
-	e          *Engine
-	old        Container
-	newID      string
-	name       string
-	wasRunning bool
-	stopped    bool
-	renamed    bool
-}
-
-func (r *rollback) do(ctx context.Context, cause error) error {
-	rt := r.e.rt
-	r.e.log.Warn("rolling back", "container", r.name, "reason", cause)
-	_ = rt.Stop(ctx, r.newID, "", 5*time.Second)
-	// The new container shares the old one's anonymous volumes: keep them.
-	if err := rt.Remove(ctx, r.newID, false); err != nil && !IsNotFound(err) {
-		return fmt.Errorf("%w; rollback: remove new container: %v", cause, err)
-	}
-	if r.renamed {
-		if err := rt.Rename(ctx, r.old.ID, r.name); err != nil {
-			return fmt.Errorf("%w; rollback: rename old container back: %v", cause, err)
-		}
-	}
-	if r.stopped && r.wasRunning {
-		if err := rt.Start(ctx, r.old.ID); err != nil {
-			return fmt.Errorf("%w; rollback: start old container: %v", cause, err)
-		}
-	}
-	return rolledBack{cause: cause}
 }
 
 // removeLeftover removes a container left under a temporary name by a swap

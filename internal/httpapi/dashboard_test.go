@@ -331,7 +331,7 @@ func TestDashboardWebUI(t *testing.T) {
 	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
 		t.Errorf("Content-Security-Policy: got %q, want scripts from the page's origin only", csp)
 	}
-	if !strings.Contains(r.body, `<script src="/assets/app.js" defer>`) {
+	if !strings.Contains(r.body, `<script type="module" src="/assets/app.js">`) {
 		t.Errorf("page does not load its script")
 	}
 }

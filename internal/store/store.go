@@ -17,6 +17,7 @@ var (
 	bucketJobs     = []byte("jobs")
 	bucketToggles  = []byte("toggles")
 	bucketNotified = []byte("notified")
+	bucketSwaps    = []byte("swaps")
 )
 
 // Store is the embedded database. It is safe for concurrent use.
@@ -37,7 +38,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketAttempts, bucketJobs, bucketToggles, bucketNotified, bucketSessions} {
+		for _, b := range [][]byte{bucketAttempts, bucketJobs, bucketToggles, bucketNotified, bucketSessions, bucketSwaps} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -38,7 +39,11 @@ func TestPageFilesExist(t *testing.T) {
 }
 
 func TestNoThirdParty(t *testing.T) {
-	for _, name := range []string{"index.html", "assets/app.js", "assets/app.css"} {
+	names, err := fs.Glob(files, "assets/*.*s")
+	if err != nil || len(names) < 4 {
+		t.Fatalf("scripts and style sheets: got %v (err %v), want app.js, its modules and app.css", names, err)
+	}
+	for _, name := range append(names, "index.html") {
 		b, err := files.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -60,5 +65,25 @@ func TestRevalidation(t *testing.T) {
 	}
 	if again := get(t, h, "/assets/app.js", map[string]string{"If-None-Match": etag}); again.Code != http.StatusNotModified {
 		t.Errorf("app.js with its ETag: got %d, want 304", again.Code)
+	}
+}
+
+// TestModulesServed checks that every module app.js imports is served.
+func TestModulesServed(t *testing.T) {
+	h := Handler()
+	js := get(t, h, "/assets/app.js", nil).Body.String()
+	for _, name := range []string{"view.js", "state.js", "api.js"} {
+		b, _ := files.ReadFile("assets/" + name)
+		js += string(b)
+	}
+	imports := regexp.MustCompile(`from '\./([a-z]+\.js)'`).FindAllStringSubmatch(js, -1)
+	if len(imports) == 0 {
+		t.Fatal("app.js imports no module")
+	}
+	for _, m := range imports {
+		rec := get(t, h, "/assets/"+m[1], nil)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "text/javascript; charset=utf-8" {
+			t.Errorf("module %s: got %d %q, want 200 text/javascript", m[1], rec.Code, rec.Header().Get("Content-Type"))
+		}
 	}
 }

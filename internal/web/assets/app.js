@@ -1,77 +1,25 @@
 // cutover's dashboard: statuses and live progress from /api/events, actions
 // through the dashboard API. No framework, no build step.
-'use strict';
+
+import { api, explain, failure, onSessionEnded } from './api.js';
+import { state, isFinal } from './state.js';
+import { el, render, renderChecked, rowOf, updateProgress, bytes, historyTable, setActions } from './view.js';
 
 const $ = (id) => document.getElementById(id);
 
-const state = {
-  images: [],
-  checkedAt: '',
-  // Per container name: the latest progress, the last error shown, and
-  // whether an update was just asked for (before its first event arrives).
-  progress: new Map(),
-  errors: new Map(),
-  asked: new Set(),
-  groupErrors: new Map(),
-  events: null,
-  authEnabled: true,
-};
+// The open event stream, if any.
+let events = null;
 
-// ---- Talking to cutover ----------------------------------------------------
-
-class Unreachable extends Error {}
-
-async function api(method, path, body) {
-  const opts = { method, credentials: 'same-origin', headers: {} };
-  if (body !== undefined) {
-    opts.headers['Content-Type'] = 'application/json';
-    opts.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, opts);
-  } catch (e) {
-    throw new Unreachable('Cannot reach cutover. Check that it is still running, then try again.');
-  }
-  const text = await res.text();
-  let data = null;
-  if ((res.headers.get('Content-Type') || '').startsWith('application/json')) {
-    try { data = JSON.parse(text); } catch (e) { data = null; }
-  }
-  if (res.status === 401 && path !== '/api/login') {
-    showLogin('Your session has ended. Log in again.');
-  }
-  return { ok: res.ok, status: res.status, data, text: text.trim(), headers: res.headers };
-}
-
-// explain turns a failed answer into words for the person at the screen.
-function explain(res, what) {
-  const t = res.text;
-  switch (res.status) {
-    case 401: return 'Your session has ended. Log in again.';
-    case 403: return 'cutover refused a request that did not come from this page. Reload the page and try again.';
-    case 404:
-      if (t === 'container not found') return 'This container is no longer running or was replaced. The list will refresh by itself.';
-      if (t === 'image not found') return 'No running container uses this image any more.';
-      break;
-    case 429: return t.replace(/^too many failed logins: /, 'Too many failed attempts: ') + '.';
-  }
-  if (t) return `Could not ${what}: ${t}`;
-  return `Could not ${what} (cutover answered ${res.status}).`;
-}
-
-function failure(e, what) {
-  if (e instanceof Unreachable) return e.message;
-  return `Could not ${what}: ${e.message || e}`;
-}
+// Whether the dashboard asks for a login.
+let authEnabled = true;
 
 // ---- Start, log in, log out --------------------------------------------------
 
 async function start() {
   try {
     const st = await api('GET', '/api/auth/status');
-    state.authEnabled = !st.data || st.data.enabled !== false;
-    $('logout').hidden = !state.authEnabled;
+    authEnabled = !st.data || st.data.enabled !== false;
+    $('logout').hidden = !authEnabled;
     const res = await api('GET', '/api/images');
     if (res.status === 401) return;
     if (!res.ok) {
@@ -91,7 +39,7 @@ async function start() {
 }
 
 function showLogin(message) {
-  if (state.events) { state.events.close(); state.events = null; }
+  if (events) { events.close(); events = null; }
   $('loading').hidden = true;
   $('dashboard').hidden = true;
   $('bar-actions').hidden = true;
@@ -145,9 +93,9 @@ $('logout').addEventListener('click', async () => {
 // ---- Live events -----------------------------------------------------------
 
 function connectEvents() {
-  if (state.events) state.events.close();
+  if (events) events.close();
   const es = new EventSource('/api/events');
-  state.events = es;
+  events = es;
   es.addEventListener('images', (ev) => {
     const d = JSON.parse(ev.data);
     state.images = d.images || [];
@@ -178,20 +126,16 @@ function connectEvents() {
     }
     // The browser gives up on an answer other than 200, such as 401.
     setTimeout(async () => {
-      if (state.events !== es) return;
+      if (events !== es) return;
       try {
         const res = await api('GET', '/api/images');
         if (res.ok) connectEvents();
       } catch (e) {
         showNotice(e.message);
-        setTimeout(() => { if (state.events === es) connectEvents(); }, 5000);
+        setTimeout(() => { if (events === es) connectEvents(); }, 5000);
       }
     }, 2000);
   };
-}
-
-function isFinal(status) {
-  return status === 'done' || status === 'rolled back' || (status || '').startsWith('error:');
 }
 
 // A finished update's bar stays a minute, as cutover keeps it.
@@ -203,190 +147,6 @@ function forgetLater(name, p) {
     }
   }, 60000);
 }
-
-function busy(name) {
-  if (state.asked.has(name)) return true;
-  const p = state.progress.get(name);
-  return !!p && !isFinal(p.status);
-}
-
-// ---- Rendering -------------------------------------------------------------
-
-const statusWords = {
-  uptodate: 'Up to date',
-  outdated: 'Update available',
-  partial: 'Partly updated',
-  unknown: 'Unknown',
-};
-
-function el(tag, attrs, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) {
-    if (c !== null && c !== undefined) e.append(c);
-  }
-  return e;
-}
-
-function badge(status, words) {
-  return el('span', { class: 'badge ' + status, 'data-status': status, text: (words || statusWords)[status] || status });
-}
-
-function render() {
-  renderChecked();
-  const root = $('groups');
-  const focused = document.activeElement && document.activeElement.dataset.key;
-  root.replaceChildren(...state.images.map(renderGroup));
-  $('empty').hidden = state.images.length > 0;
-  if (focused) {
-    const again = root.querySelector(`[data-key="${CSS.escape(focused)}"]`);
-    if (again) again.focus();
-  }
-}
-
-function renderGroup(g) {
-  const names = g.containers.map((c) => c.container_name);
-  const anyBusy = names.some(busy);
-  const head = el('header', { class: 'group-head' },
-    el('h2', { class: 'image', text: g.image }),
-    badge(g.status),
-    el('span', { class: 'digest', title: 'Digest of the newest image in the registry', text: 'newest ' + g.remote_digest }),
-    el('span', { class: 'spacer' }),
-    el('button', {
-      type: 'button',
-      class: g.status === 'outdated' || g.status === 'partial' ? 'primary group-update' : 'group-update',
-      'data-key': 'group:' + g.image,
-      disabled: anyBusy,
-      onclick: () => updateGroup(g),
-      text: g.containers.length > 1 ? `Update all ${g.containers.length}` : 'Update',
-    }),
-    el('p', { class: 'error', role: 'alert', text: state.groupErrors.get(g.image) || '' }),
-  );
-  return el('article', { class: 'group card', 'data-image': g.image },
-    head,
-    el('ul', { class: 'containers' }, ...g.containers.map(renderContainer)));
-}
-
-function renderContainer(c) {
-  const name = c.container_name;
-  const sw = el('input', {
-    type: 'checkbox',
-    role: 'switch',
-    class: 'auto-update',
-    'data-key': 'auto:' + name,
-    'aria-label': 'Update ' + name + ' automatically',
-    onchange: (ev) => toggleAuto(c, ev.target),
-  });
-  sw.checked = c.auto_update;
-  const li = el('li', { class: 'container', 'data-name': name, 'data-id': c.container_id },
-    el('div', {},
-      el('span', { class: 'c-name', text: name }),
-      el('span', { class: 'c-id', title: 'Container id', text: c.container_id })),
-    el('div', { class: 'c-digests' },
-      'running ', el('span', { class: 'digest', text: c.local_digest })),
-    el('div', {}, badge(c.status)),
-    el('div', { class: 'c-actions' },
-      el('label', { class: 'switch', title: 'When on, periodic passes update this container by themselves' }, sw, 'Auto-update'),
-      el('button', {
-        type: 'button',
-        class: c.status === 'outdated' ? 'primary update' : 'update',
-        'data-key': 'update:' + name,
-        disabled: busy(name),
-        onclick: () => updateOne(c),
-        text: 'Update',
-      })),
-    el('div', { class: 'progress', hidden: true }, el('progress', { max: '100' }), el('span', { class: 'p-text' })),
-    el('p', { class: 'error', role: 'alert', text: state.errors.get(name) || '' }),
-  );
-  fillProgress(li, name);
-  return li;
-}
-
-function rowOf(name) {
-  return $('groups').querySelector(`li.container[data-name="${CSS.escape(name)}"]`);
-}
-
-// updateProgress refreshes one row's bar and buttons without redrawing the
-// page, as progress arrives many times a second.
-function updateProgress(name) {
-  const li = rowOf(name);
-  if (!li) return;
-  fillProgress(li, name);
-  li.querySelector('button.update').disabled = busy(name);
-  const group = li.closest('article.group');
-  const names = [...group.querySelectorAll('li.container')].map((x) => x.dataset.name);
-  group.querySelector('button.group-update').disabled = names.some(busy);
-}
-
-function fillProgress(li, name) {
-  const box = li.querySelector('.progress');
-  const p = state.progress.get(name);
-  if (!p && !state.asked.has(name)) {
-    box.hidden = true;
-    return;
-  }
-  const bar = box.querySelector('progress');
-  const status = p ? p.status : 'connecting';
-  box.hidden = false;
-  box.dataset.status = status;
-  if (status === 'done') box.dataset.final = 'done';
-  else if (isFinal(status)) box.dataset.final = 'failed';
-  else delete box.dataset.final;
-  if (status === 'done') bar.value = 100;
-  else if (p && p.total > 0) bar.value = p.percent;
-  else bar.removeAttribute('value'); // indeterminate
-  box.querySelector('.p-text').textContent = describeProgress(p, status);
-}
-
-function describeProgress(p, status) {
-  switch (status) {
-    case 'connecting': return 'Connecting to the registry…';
-    case 'recreating': return 'Replacing the container with one on the new image…';
-    case 'health-check': return 'Waiting for the new container to prove healthy…';
-    case 'done': return 'Done.';
-    case 'rolled back': return 'Rolled back: the old container is running again.';
-  }
-  if (status.startsWith('error:')) return 'Failed: ' + status.slice(6).trim();
-  let s = status;
-  if (p && p.layer) s += ' layer ' + p.layer;
-  if (p && p.total > 0) s += ` · ${bytes(p.current)} of ${bytes(p.total)} · ${p.percent}%`;
-  return s;
-}
-
-function bytes(n) {
-  if (n < 1024) return n + ' B';
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let i = -1;
-  do { n /= 1024; i++; } while (n >= 1024 && i < units.length - 1);
-  return n.toFixed(n < 10 ? 1 : 0) + ' ' + units[i];
-}
-
-function renderChecked() {
-  if (!state.checkedAt) {
-    $('checked').textContent = 'Not checked yet';
-    return;
-  }
-  const t = new Date(state.checkedAt);
-  $('checked').textContent = 'Checked ' + ago(t);
-  $('checked').title = t.toLocaleString();
-}
-
-function ago(t) {
-  const s = Math.max(0, Math.round((Date.now() - t.getTime()) / 1000));
-  if (s < 45) return 'just now';
-  const m = Math.round(s / 60);
-  if (m < 60) return m === 1 ? 'a minute ago' : m + ' minutes ago';
-  const h = Math.round(m / 60);
-  if (h < 24) return h === 1 ? 'an hour ago' : h + ' hours ago';
-  return 'on ' + t.toLocaleString();
-}
-setInterval(() => { if (!$('dashboard').hidden) renderChecked(); }, 30000);
 
 // ---- Actions ---------------------------------------------------------------
 
@@ -499,14 +259,6 @@ $('prune').addEventListener('click', async () => {
 
 // ---- History and Docker Hub budget -------------------------------------------
 
-const resultWords = {
-  updated: 'Updated',
-  rolled_back: 'Rolled back',
-  failed: 'Failed',
-  skipped: 'Skipped',
-  fresh: 'Already current',
-};
-
 async function loadHistory() {
   const box = $('history');
   let res;
@@ -520,23 +272,7 @@ async function loadHistory() {
     if (res.status !== 401) box.replaceChildren(el('p', { class: 'error', text: explain(res, 'load the history') }));
     return;
   }
-  const rows = res.data || [];
-  if (rows.length === 0) {
-    box.replaceChildren(el('p', { class: 'empty card', text: 'No update has run yet.' }));
-    return;
-  }
-  const short = (d) => (d ? d.slice(0, 17) : '–');
-  box.replaceChildren(el('table', {},
-    el('thead', {}, el('tr', {}, ...['When', 'Container', 'Image', 'Result', 'Change', 'Took'].map((h) => el('th', { text: h })))),
-    el('tbody', {}, ...rows.map((a) => el('tr', {},
-      el('td', { 'data-label': 'When', title: new Date(a.time).toLocaleString(), text: ago(new Date(a.time)) }),
-      el('td', { 'data-label': 'Container', text: a.container }),
-      el('td', { 'data-label': 'Image', class: 'mono', text: a.image }),
-      el('td', { 'data-label': 'Result' }, badge(a.result, resultWords),
-        a.error ? el('div', { class: 'why', text: a.error }) : null),
-      el('td', { 'data-label': 'Change', class: 'mono', text: short(a.old_digest) + ' → ' + short(a.new_digest) }),
-      el('td', { 'data-label': 'Took', text: (a.duration_ms / 1000).toFixed(1) + ' s' }),
-    )))));
+  box.replaceChildren(historyTable(res.data || []));
 }
 
 async function loadRateLimit() {
@@ -559,4 +295,7 @@ async function loadRateLimit() {
   }
 }
 
+setActions({ updateOne, updateGroup, toggleAuto });
+onSessionEnded(showLogin);
+setInterval(() => { if (!$('dashboard').hidden) renderChecked(); }, 30000);
 start();

@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
+
+// Labels cutover puts on a container it creates for a swap, so an unfinished
+// swap can be recognised from the engine's own state even when the journal
+// is lost. They are replaced at the next swap, never carried over.
+const (
+	SwapLabelPrefix = "cutover.swap."
+	SwapLabelID     = SwapLabelPrefix + "id"
+	SwapLabelRole   = SwapLabelPrefix + "role"
+	SwapLabelOf     = SwapLabelPrefix + "of"
+)
+
+// SwapStep names a point a swap has reached. The journal records each before it
+// is taken; AfterStep hears of each once it is done.
+type SwapStep string
+
+// The steps of a swap, in order.
+const (
+	StepPulled       SwapStep = "pulled"
+	StepCreated      SwapStep = "created"
+	StepOldStopped   SwapStep = "old-stopped"
+	StepOldRenamed   SwapStep = "old-renamed"
+	StepNewRenamed   SwapStep = "new-renamed"
+	StepNewStarted   SwapStep = "new-started"
+	StepHealthPassed SwapStep = "health-passed"
+	StepOldRemoved   SwapStep = "old-removed"
+)
+
+// SwapSteps lists every step in order.
+var SwapSteps = []SwapStep{StepPulled, StepCreated, StepOldStopped, StepOldRenamed, StepNewRenamed, StepNewStarted, StepHealthPassed, StepOldRemoved}
+
+// SwapRecord is the journal entry of one swap in flight.
+type SwapRecord struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	OldID      string    `json:"old_id"`
+	NewID      string    `json:"new_id,omitempty"`
+	Image      string    `json:"image"`
+	WasRunning bool      `json:"was_running"`
+	Step       SwapStep  `json:"step"` // the step about to be taken
+	Healthy    bool      `json:"healthy"`
+	Started    time.Time `json:"started"`
+}
+
+// Journal keeps swap records in durable storage.
+type Journal interface {
+	SaveSwap(ctx context.Context, r SwapRecord) error
+	DeleteSwap(ctx context.Context, id string) error
+	Swaps(ctx context.Context) ([]SwapRecord, error)
+}
+
+// journal writes a record before a step; a journal that fails is logged,
+// not fatal: the labels and names still let recovery work.
+func (e *Engine) journal(ctx context.Context, r *SwapRecord, step SwapStep) {
+	r.Step = step
+	if e.opts.Journal == nil {
+		return
+	}
+	if err := e.opts.Journal.SaveSwap(context.WithoutCancel(ctx), *r); err != nil {
+		e.log.Warn("cannot journal swap step", "container", r.Name, "step", step, "err", err)
+	}
+}
+
+// done tells the fault-injection hook that a step completed.
+func (e *Engine) done(step SwapStep) {
+	if e.opts.AfterStep != nil {
+		e.opts.AfterStep(step)
+	}
+}
+
+func (e *Engine) forget(ctx context.Context, r *SwapRecord) {
+	if e.opts.Journal == nil {
+		return
+	}
+	if err := e.opts.Journal.DeleteSwap(context.WithoutCancel(ctx), r.ID); err != nil {
+		e.log.Warn("cannot clear swap journal entry", "container", r.Name, "err", err)
+	}
+}
+
+func newSwapID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

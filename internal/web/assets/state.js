@@ -1,0 +1,24 @@
+// What the page knows, shared by the modules that draw and change it.
+
+export const state = {
+  images: [],
+  checkedAt: '',
+  // Per container name: the latest progress, the last error shown, and
+  // whether an update was just asked for (before its first event arrives).
+  progress: new Map(),
+  errors: new Map(),
+  asked: new Set(),
+  groupErrors: new Map(),
+};
+
+// isFinal reports whether a progress status ends an update.
+export function isFinal(status) {
+  return status === 'done' || status === 'rolled back' || (status || '').startsWith('error:');
+}
+
+// busy reports whether the container's update is under way.
+export function busy(name) {
+  if (state.asked.has(name)) return true;
+  const p = state.progress.get(name);
+  return !!p && !isFinal(p.status);
+}
