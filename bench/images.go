@@ -53,14 +53,15 @@ type imageSpec struct {
 
 // pushImage builds the image FROM scratch with the app as entrypoint and
 // pushes it; the engine pulls it from the registry like any release.
-func pushImage(ctx context.Context, spec imageSpec) error {
+// It returns the manifest digest.
+func pushImage(ctx context.Context, spec imageSpec) (string, error) {
 	ref, err := name.NewTag(spec.ref, name.Insecure)
 	if err != nil {
-		return err
+		return "", err
 	}
 	layer, err := appLayer(spec.binary)
 	if err != nil {
-		return err
+		return "", err
 	}
 	cfg := v1.Config{
 		Entrypoint:   []string{"/app"},
@@ -77,30 +78,30 @@ func pushImage(ctx context.Context, spec imageSpec) error {
 		RootFS:       v1.RootFS{Type: "layers"},
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	img, err = mutate.AppendLayers(img, layer)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := remote.Write(ref, img, remote.WithContext(ctx), remote.WithUserAgent("cutover-bench")); err != nil {
-		return fmt.Errorf("push %s: %w", spec.ref, err)
+	if err := remote.Write(ref, img, remote.WithContext(ctx), remote.WithUserAgent(benchUserAgent)); err != nil {
+		return "", fmt.Errorf("push %s: %w", spec.ref, err)
 	}
-	return nil
+	d, err := img.Digest()
+	return d.String(), err
 }
 
-// deleteImage removes ref's manifest from the registry, so bench
-// repositories do not pile up there; an error is not worth failing for.
-func deleteImage(ctx context.Context, ref string) error {
-	tag, err := name.NewTag(ref, name.Insecure)
+// benchUserAgent tells the proxy that a request is the bench's own.
+const benchUserAgent = "cutover-bench"
+
+// deleteManifest removes "repository@digest" from the registry, so bench
+// manifests do not pile up there.
+func deleteManifest(ctx context.Context, ref string) error {
+	d, err := name.NewDigest(ref, name.Insecure)
 	if err != nil {
 		return err
 	}
-	desc, err := remote.Head(tag, remote.WithContext(ctx), remote.WithUserAgent("cutover-bench"))
-	if err != nil {
-		return err
-	}
-	return remote.Delete(tag.Context().Digest(desc.Digest.String()), remote.WithContext(ctx), remote.WithUserAgent("cutover-bench"))
+	return remote.Delete(d, remote.WithContext(ctx), remote.WithUserAgent(benchUserAgent))
 }
 
 // appLayer is a layer holding the binary as /app.

@@ -36,6 +36,7 @@ type target struct {
 	maxGap   time.Duration
 	answered int // answers within the window
 	foreign  int // answers from another container on this port
+	moved    bool
 }
 
 // Gap is one container's result for a window.
@@ -47,6 +48,8 @@ type Gap struct {
 	Back bool
 	// Foreign counts answers from another container on its old port.
 	Foreign int
+	// Moved tells that the container came back on another host port.
+	Moved bool
 }
 
 // benchNameEnv is set on every bench container to its own name, and is what
@@ -102,7 +105,7 @@ func (p *Prober) Open() {
 	now := time.Now()
 	for _, t := range p.targets {
 		t.mu.Lock()
-		t.open, t.lastOK, t.maxGap, t.answered, t.foreign = true, now, 0, 0, 0
+		t.open, t.lastOK, t.maxGap, t.answered, t.foreign, t.moved = true, now, 0, 0, 0, false
 		t.mu.Unlock()
 	}
 }
@@ -114,7 +117,7 @@ func (p *Prober) Close() []Gap {
 	var out []Gap
 	for _, t := range p.targets {
 		t.mu.Lock()
-		g := Gap{Name: t.name, Max: t.maxGap, Back: true, Foreign: t.foreign}
+		g := Gap{Name: t.name, Max: t.maxGap, Back: true, Foreign: t.foreign, Moved: t.moved}
 		if since := now.Sub(t.lastOK); since > 4*p.interval+p.client.Timeout && since > g.Max {
 			g.Max, g.Back = since, false
 		}
@@ -235,6 +238,9 @@ func (p *Prober) setAddr(t *target, addr string) {
 		return
 	}
 	t.mu.Lock()
+	if t.open && t.addr != "" && t.addr != addr {
+		t.moved = true
+	}
 	t.addr = addr
 	t.mu.Unlock()
 }

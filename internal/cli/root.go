@@ -43,10 +43,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
-		Use:           "cutover",
-		Short:         "Keep Docker containers on their newest images, safely",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:               "cutover",
+		Short:             "Keep Docker containers on their newest images, safely",
+		SilenceUsage:      true,
+		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	root.SetOut(stdout)

@@ -5,17 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/engine"
 )
 
-// Event stream pacing: statuses are compared every statusEvery, progress is
-// sent at most every progressEvery per container, and a comment every
-// pingEvery keeps proxies from closing an idle stream.
+// Event stream pacing: progress is sent at most every progressEvery per
+// container; every syncEvery the stream is compared with the statuses and
+// the progress it should show, which also repairs events the tracker dropped
+// for a slow stream; a comment every pingEvery keeps proxies from closing an
+// idle stream.
 const (
-	statusEvery   = time.Second
 	progressEvery = 100 * time.Millisecond
+	syncEvery     = time.Second
 	pingEvery     = 25 * time.Second
 )
 
@@ -44,7 +47,6 @@ func (d *dashboard) events(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
 	}
-	rc := http.NewResponseController(w)
 	events, stop := d.Progress.Subscribe()
 	defer stop()
 	h := w.Header()
@@ -52,88 +54,140 @@ func (d *dashboard) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	s := &stream{d: d, w: w, rc: http.NewResponseController(w), sent: map[string]pullProgressJSON{}, running: map[string]bool{}}
 
-	send := func(event string, v any) bool {
-		b, _ := json.Marshal(v) // the event types always marshal
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	var last []byte
-	sendImages := func() bool {
-		rep := d.Statuses.Report()
-		v := imagesEventJSON{CheckedAt: checkedAt(rep.CheckedAt), Images: d.imageGroups(rep)}
-		b, _ := json.Marshal(v)
-		if bytes.Equal(b, last) {
-			return true
-		}
-		last = b
-		return send("images", v)
-	}
-	sendProgress := func(name string) bool {
-		if p, ok := d.Progress.Get(name); ok {
-			return send("progress", progressEventJSON{ContainerName: name, pullProgressJSON: progressOf(p)})
-		}
-		return true
-	}
-
-	if !sendImages() {
+	// The statuses, and the updates already under way when the page opened.
+	if !s.sync() {
 		return
 	}
-	// Updates already running when the page opened.
-	for _, g := range d.imageGroups(d.Statuses.Report()) {
-		for _, c := range g.Containers {
-			if !sendProgress(c.ContainerName) {
-				return
-			}
-		}
-	}
-
-	status := time.NewTicker(statusEvery)
-	defer status.Stop()
-	ping := time.NewTicker(pingEvery)
-	defer ping.Stop()
 	flush := time.NewTicker(progressEvery)
 	defer flush.Stop()
+	sync := time.NewTicker(syncEvery)
+	defer sync.Stop()
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
 	pending := map[string]bool{}
 	for {
+		ok := true
 		select {
 		case <-r.Context().Done():
 			return
 		case <-d.Closing:
 			return
 		case e := <-events:
-			if e.Container == "" {
-				continue
-			}
-			if !final(e.Phase) {
+			switch {
+			case e.Container == "":
+			case !final(e.Phase):
 				pending[e.Container] = true
-				continue
-			}
-			delete(pending, e.Container)
-			// The snapshot is resynced before a final event, so the new
-			// status goes out with the result.
-			if !sendProgress(e.Container) || !send("result", resultOf(e)) || !sendImages() {
-				return
+			default:
+				// The snapshot is resynced before a final event, so the
+				// new status goes out with the result.
+				delete(pending, e.Container)
+				ok = s.progress(e.Container) && s.result(e.Container, resultOf(e)) && s.images()
 			}
 		case <-flush.C:
 			for name := range pending {
-				if !sendProgress(name) {
-					return
+				if ok = s.progress(name); !ok {
+					break
 				}
 			}
 			clear(pending)
-		case <-status.C:
-			if !sendImages() {
-				return
-			}
+		case <-sync.C:
+			ok = s.sync()
 		case <-ping.C:
-			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
-				return
+			ok = s.write(": ping\n\n")
+		}
+		if !ok {
+			return
+		}
+	}
+}
+
+// stream is one client's event stream and what it was last told.
+type stream struct {
+	d    *dashboard
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	last []byte                      // the last images event
+	sent map[string]pullProgressJSON // the last progress per container
+	// running holds the containers whose update the client saw under way
+	// and whose result it has not been told yet.
+	running map[string]bool
+}
+
+func (s *stream) write(text string) bool {
+	if _, err := fmt.Fprint(s.w, text); err != nil {
+		return false
+	}
+	return s.rc.Flush() == nil
+}
+
+func (s *stream) send(event string, v any) bool {
+	b, _ := json.Marshal(v) // the event types always marshal
+	return s.write("event: " + event + "\ndata: " + string(b) + "\n\n")
+}
+
+// images sends the statuses when they changed.
+func (s *stream) images() bool {
+	rep := s.d.Statuses.Report()
+	v := imagesEventJSON{CheckedAt: checkedAt(rep.CheckedAt), Images: s.d.imageGroups(rep)}
+	b, _ := json.Marshal(v)
+	if bytes.Equal(b, s.last) {
+		return true
+	}
+	s.last = b
+	return s.send("images", v)
+}
+
+// progress sends a container's progress when it changed.
+func (s *stream) progress(name string) bool {
+	p, ok := s.d.Progress.Get(name)
+	if !ok {
+		return true
+	}
+	pj := progressOf(p)
+	if prev, seen := s.sent[name]; seen && prev == pj {
+		return true
+	}
+	s.sent[name] = pj
+	if !p.Final {
+		s.running[name] = true
+	}
+	return s.send("progress", progressEventJSON{ContainerName: name, pullProgressJSON: pj})
+}
+
+// result tells how an update the client saw running ended, once.
+func (s *stream) result(name string, r resultEventJSON) bool {
+	if !s.running[name] {
+		return true
+	}
+	delete(s.running, name)
+	return s.send("result", r)
+}
+
+// sync brings the client up to date with the statuses and every update's
+// progress, sending the result of updates whose final event it missed.
+func (s *stream) sync() bool {
+	names := map[string]bool{}
+	for name := range s.sent {
+		names[name] = true
+	}
+	for _, g := range s.d.Statuses.Report().Groups {
+		for _, c := range g.Containers {
+			if shown(c.Container) {
+				names[c.Container.Name] = true
 			}
 		}
 	}
+	for name := range names {
+		if !s.progress(name) {
+			return false
+		}
+		if p, ok := s.d.Progress.Get(name); ok && p.Final && !s.result(name, resultOfStatus(name, p.Status)) {
+			return false
+		}
+	}
+	return s.images()
 }
 
 func final(p engine.Phase) bool {
@@ -154,4 +208,16 @@ func resultOf(e engine.Event) resultEventJSON {
 		out.Message = e.Err.Error()
 	}
 	return out
+}
+
+// resultOfStatus rebuilds a result from a final progress status, for a
+// client whose stream dropped the final event.
+func resultOfStatus(name, status string) resultEventJSON {
+	switch {
+	case status == "done":
+		return resultEventJSON{ContainerName: name, Result: string(engine.ResultUpdated)}
+	case status == "rolled back":
+		return resultEventJSON{ContainerName: name, Result: string(engine.ResultRolledBack)}
+	}
+	return resultEventJSON{ContainerName: name, Result: string(engine.ResultFailed), Message: strings.TrimPrefix(status, "error: ")}
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,13 +33,16 @@ type Options struct {
 	Timeout time.Duration
 	// Transport carries the requests. Default http.DefaultTransport.
 	Transport http.RoundTripper
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
 }
 
 // Client implements engine.Registry with go-containerregistry. One Client
 // reuses connections and bearer tokens across the references it checks.
 type Client struct {
-	opts   Options
-	puller *remote.Puller
+	opts    Options
+	puller  *remote.Puller
+	backoff *backoff
 }
 
 var _ engine.Registry = (*Client)(nil)
@@ -57,9 +61,13 @@ func New(opts Options) (*Client, error) {
 	if opts.Transport == nil {
 		opts.Transport = http.DefaultTransport
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	bo := &backoff{now: opts.Now}
 	p, err := remote.NewPuller(
 		remote.WithAuthFromKeychain(opts.Keychain),
-		remote.WithTransport(opts.Transport),
+		remote.WithTransport(bo.transport(opts.Transport)),
 		remote.WithUserAgent("cutover"),
 		// A failed check is reported and retried at the next pass; retrying
 		// inside one would multiply requests to a registry that is struggling.
@@ -68,7 +76,7 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{opts: opts, puller: p}, nil
+	return &Client{opts: opts, puller: p, backoff: bo}, nil
 }
 
 // Digest returns the digest the tag points to, with one HEAD request, or a
@@ -78,6 +86,9 @@ func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if until, ok := c.backoff.blocked(tag.RegistryStr()); ok {
+		return "", fmt.Errorf("rate limited by %s: not asking again before %s", tag.RegistryStr(), until.UTC().Format(time.TimeOnly))
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	desc, err := c.puller.Head(ctx, tag)
@@ -86,13 +97,30 @@ func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
 	}
 	var terr *transport.Error
 	if errors.As(err, &terr) || !strings.Contains(err.Error(), "Docker-Content-Digest") {
-		return "", describe(ctx, err)
+		return "", c.describe(ctx, tag.RegistryStr(), err)
 	}
 	full, err := c.puller.Get(ctx, tag)
 	if err != nil {
-		return "", describe(ctx, err)
+		return "", c.describe(ctx, tag.RegistryStr(), err)
+	}
+	// Without the header the digest is computed from the body: make sure
+	// it is a manifest and not an error page.
+	var m struct {
+		SchemaVersion int `json:"schemaVersion"`
+	}
+	if err := json.Unmarshal(full.Manifest, &m); err != nil || m.SchemaVersion == 0 {
+		return "", fmt.Errorf("registry sent something that is not a manifest")
 	}
 	return full.Digest.String(), nil
+}
+
+// describe turns a failure into a short reason, saying when a rate-limited
+// registry will be asked again.
+func (c *Client) describe(ctx context.Context, host string, err error) error {
+	if until, ok := c.backoff.blocked(host); ok {
+		return fmt.Errorf("rate limited by %s (429): not asking again before %s", host, until.UTC().Format(time.TimeOnly))
+	}
+	return describe(ctx, err)
 }
 
 // Auth returns the credentials configured for ref's registry.

@@ -1,0 +1,359 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Options configure a run. Zero values take the documented defaults.
+type Options struct {
+	// Sizes are the fleet sizes, one table each. Default 10, 40, 100.
+	Sizes []int
+	// Cutover is the binary under test. Required.
+	Cutover string
+	// Repo is the repository root: the test app is built from
+	// Repo/testdata/app. Default ".".
+	Repo string
+	// Registry is the plain registry the proxy forwards to. Default
+	// 127.0.0.1:5000, which scripts/setup-env.sh starts.
+	Registry string
+	// ProbeInterval is how often each published port is polled. Default
+	// 10 ms.
+	ProbeInterval time.Duration
+	// ProbeTimeout bounds one poll. Default 200 ms.
+	ProbeTimeout time.Duration
+	// RestartParallel is how many `docker restart`s of the floor run at
+	// once. Default 4, as many as cutover swaps at once by default.
+	RestartParallel int
+	// APISizes are the container counts GET /api/images is measured with,
+	// after the last fleet size. Default 200, 500.
+	APISizes []int
+	// APIClients is the number of concurrent dashboard clients. Default 50.
+	APIClients int
+	// APIDuration is how long each load on /api/images lasts. Default 10 s.
+	APIDuration time.Duration
+	// APIPace is how often a polling dashboard client asks. Default 100 ms.
+	APIPace time.Duration
+	// APICreateBudget skips an /api/images size when creating its extra
+	// containers would take longer than this. Default 10 min.
+	APICreateBudget time.Duration
+	// Work holds logs and data directories. Default: a new temporary
+	// directory, removed after a run without errors.
+	Work string
+	// Progress receives one line per step. Default os.Stderr.
+	Progress io.Writer
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Sizes) == 0 {
+		o.Sizes = []int{10, 40, 100}
+	}
+	if o.Repo == "" {
+		o.Repo = "."
+	}
+	if o.Registry == "" {
+		o.Registry = "127.0.0.1:5000"
+	}
+	if o.ProbeInterval <= 0 {
+		o.ProbeInterval = 10 * time.Millisecond
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = 200 * time.Millisecond
+	}
+	if o.RestartParallel <= 0 {
+		o.RestartParallel = 4
+	}
+	if len(o.APISizes) == 0 {
+		o.APISizes = []int{200, 500}
+	}
+	if o.APIClients <= 0 {
+		o.APIClients = 50
+	}
+	if o.APIDuration <= 0 {
+		o.APIDuration = 10 * time.Second
+	}
+	if o.APIPace <= 0 {
+		o.APIPace = 100 * time.Millisecond
+	}
+	if o.APICreateBudget <= 0 {
+		o.APICreateBudget = 10 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = os.Stderr
+	}
+	return o
+}
+
+// bencher holds what every measurement of a run shares.
+type bencher struct {
+	o       Options
+	api     *engineAPI
+	proxy   *Proxy
+	cutover Cutover
+	started time.Time
+}
+
+func (b *bencher) progress(format string, args ...any) {
+	fmt.Fprintf(b.o.Progress, "bench %6.1fs: %s\n", time.Since(b.started).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// Run measures every fleet size and GET /api/images, writing the machine's
+// description and one markdown table per measurement to w as it goes.
+func Run(ctx context.Context, o Options, w io.Writer) (err error) {
+	o = o.withDefaults()
+	if o.Cutover == "" {
+		return fmt.Errorf("no cutover binary given")
+	}
+	b := &bencher{o: o, started: time.Now()}
+	if b.api, err = newEngineAPI(); err != nil {
+		return err
+	}
+	if o.Work == "" {
+		if o.Work, err = os.MkdirTemp("", "cutover-bench-"); err != nil {
+			return err
+		}
+		defer func() {
+			if err == nil {
+				os.RemoveAll(o.Work)
+			} else {
+				fmt.Fprintf(o.Progress, "bench: logs kept in %s\n", o.Work)
+			}
+		}()
+	}
+	b.o.Work = o.Work
+	b.cutover = Cutover{Bin: o.Cutover, Work: o.Work}
+
+	fmt.Fprintf(w, "### Machine\n\n%s\n", DescribeMachine(ctx, o.Repo).Markdown())
+	b.progress("removing leftovers of earlier runs")
+	if err := RemoveLeftovers(ctx); err != nil {
+		return fmt.Errorf("removing leftovers of an earlier run: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		if cerr := RemoveLeftovers(cctx); cerr != nil {
+			fmt.Fprintf(o.Progress, "bench: cleanup: %v\n", cerr)
+		}
+	}()
+
+	b.progress("building the test app")
+	bins, err := appBinaries(ctx, filepath.Join(o.Repo, "testdata", "app"), o.Work, "v1", "v2")
+	if err != nil {
+		return err
+	}
+	if b.proxy, err = StartProxy(o.Registry); err != nil {
+		return err
+	}
+	defer b.proxy.Close()
+	run := make([]byte, 4)
+	_, _ = rand.Read(run)
+
+	var results []SizeResult
+	for i, n := range o.Sizes {
+		f := NewFleet(n, b.proxy.Addr(), hex.EncodeToString(run), bins)
+		r, err := b.measureSize(ctx, f)
+		if err == nil {
+			results = append(results, r)
+			fmt.Fprintln(w, r.Markdown())
+			if i == len(o.Sizes)-1 {
+				var api []APIResult
+				api, err = b.measureAPI(ctx, f)
+				fmt.Fprintln(w, apiMarkdown(api, o))
+			}
+		}
+		b.progress("N=%d: removing the fleet", n)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		rerr := f.Remove(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("N=%d: %w", n, err)
+		}
+		if rerr != nil {
+			return fmt.Errorf("N=%d: removing the fleet: %w", n, rerr)
+		}
+	}
+	fmt.Fprintln(w, summaryMarkdown(results))
+	return nil
+}
+
+// SizeResult is what one fleet size measured.
+type SizeResult struct {
+	N, Images, Healthchecked int
+	Setup                    time.Duration
+
+	CheckWall     time.Duration
+	CheckTraffic  Traffic
+	CheckStatuses map[string]int
+
+	FloorWall time.Duration
+	Floor     []Gap
+
+	UpdateWall    time.Duration
+	UpdatePeakRSS int64
+	UpdateTraffic Traffic
+	UpdateErr     error
+	Update        []Gap
+	OnNewVersion  int
+
+	RecheckWall     time.Duration
+	RecheckTraffic  Traffic
+	ReupdateWall    time.Duration
+	ReupdateTraffic Traffic
+
+	ServeIdleRSS int64
+	Dashboard    bool
+}
+
+func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error) {
+	r := SizeResult{N: f.N, Images: len(f.Images), Healthchecked: f.HealthcheckedContainers()}
+	b.progress("N=%d: pushing v1 of %d images, starting %d containers", f.N, len(f.Images), f.N)
+	t := time.Now()
+	if err := f.Create(ctx); err != nil {
+		return r, err
+	}
+	r.Setup = time.Since(t)
+
+	p := NewProber(b.api, f.Names, b.o.ProbeInterval, b.o.ProbeTimeout)
+	if err := p.Start(ctx); err != nil {
+		return r, err
+	}
+	defer p.Stop()
+	p.Open()
+	if silent := b.waitAnswering(ctx, p, time.Now()); len(silent) > 0 {
+		return r, fmt.Errorf("containers not answering on their published port: %s", strings.Join(silent, ", "))
+	}
+	p.Close()
+
+	b.progress("N=%d: floor: docker restart of every container, %d at a time", f.N, b.o.RestartParallel)
+	p.Open()
+	t = time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.o.RestartParallel)
+	for _, name := range f.Names {
+		g.Go(func() error {
+			_, err := docker(gctx, "restart", "-t", "10", name)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return r, err
+	}
+	r.FloorWall = time.Since(t)
+	b.waitAnswering(ctx, p, time.Now())
+	r.Floor = p.Close()
+
+	b.progress("N=%d: pushing v2 of every image", f.N)
+	if err := f.Push(ctx, "v2"); err != nil {
+		return r, err
+	}
+
+	b.progress("N=%d: cutover check", f.N)
+	b.proxy.Reset()
+	res, err := b.cutover.Run(ctx, fmt.Sprintf("n%d-check", f.N), 5*time.Minute, append([]string{"check", "--json"}, f.Names...)...)
+	if err != nil {
+		return r, err
+	}
+	r.CheckWall, r.CheckTraffic = res.Wall, b.proxy.Traffic()
+	if r.CheckStatuses, err = statusCounts(res.Stdout); err != nil {
+		return r, err
+	}
+
+	b.progress("N=%d: cutover update of %d containers", f.N, f.N)
+	b.proxy.Reset()
+	p.Open()
+	res, r.UpdateErr = b.cutover.Run(ctx, fmt.Sprintf("n%d-update", f.N), 30*time.Minute,
+		append([]string{"update", "--data-dir", filepath.Join(b.o.Work, fmt.Sprintf("n%d-update-data", f.N))}, f.Names...)...)
+	r.UpdateWall, r.UpdatePeakRSS = res.Wall, res.PeakRSS
+	b.waitAnswering(ctx, p, time.Now())
+	r.Update = p.Close()
+	r.UpdateTraffic = b.proxy.Traffic()
+	r.OnNewVersion = b.countVersion(ctx, f.Names, "v2")
+
+	b.progress("N=%d: check and update again, nothing changed", f.N)
+	b.proxy.Reset()
+	if res, err = b.cutover.Run(ctx, fmt.Sprintf("n%d-recheck", f.N), 5*time.Minute, append([]string{"check", "--json"}, f.Names...)...); err != nil {
+		return r, err
+	}
+	r.RecheckWall, r.RecheckTraffic = res.Wall, b.proxy.Traffic()
+	b.proxy.Reset()
+	res, err = b.cutover.Run(ctx, fmt.Sprintf("n%d-reupdate", f.N), 10*time.Minute,
+		append([]string{"update", "--data-dir", filepath.Join(b.o.Work, fmt.Sprintf("n%d-update-data", f.N))}, f.Names...)...)
+	if err != nil {
+		return r, err
+	}
+	r.ReupdateWall, r.ReupdateTraffic = res.Wall, b.proxy.Traffic()
+	p.Stop()
+
+	b.progress("N=%d: cutover serve: a pass, then idle", f.N)
+	s, err := b.cutover.StartServe(ctx, fmt.Sprintf("n%d-serve", f.N), f.N)
+	if err != nil {
+		return r, err
+	}
+	defer s.Stop()
+	r.Dashboard = s.Dashboard
+	if err := s.Pass(ctx); err != nil {
+		return r, err
+	}
+	select {
+	case <-ctx.Done():
+		return r, ctx.Err()
+	case <-time.After(idleSettle):
+	}
+	if r.ServeIdleRSS, err = s.RSS(); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// idleSettle is how long `cutover serve` is left alone before its idle RSS
+// is read.
+const idleSettle = 5 * time.Second
+
+// waitAnswering waits, at most a minute, until every container answered
+// after since; it returns those that did not.
+func (b *bencher) waitAnswering(ctx context.Context, p *Prober, since time.Time) []string {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return p.WaitAnswering(ctx, since)
+}
+
+// countVersion counts the containers that answer version on GET /.
+func (b *bencher) countVersion(ctx context.Context, names []string, version string) int {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	n := 0
+	for _, name := range names {
+		ci, err := b.api.inspect(ctx, name)
+		if err != nil || ci.hostAddr("8000/tcp") == "" {
+			continue
+		}
+		body, _, err := getBody(ctx, hc, "http://"+ci.hostAddr("8000/tcp")+"/")
+		if err == nil && strings.TrimSpace(body) == version {
+			n++
+		}
+	}
+	return n
+}
+
+func getBody(ctx context.Context, hc *http.Client, url string) (string, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return string(b), resp.StatusCode, err
+}
