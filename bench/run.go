@@ -195,8 +195,10 @@ type SizeResult struct {
 	CheckTraffic  Traffic
 	CheckStatuses map[string]int
 
-	FloorWall time.Duration
-	Floor     []Gap
+	// RestartParallel is how many restarts of the floor ran at once.
+	RestartParallel int
+	FloorWall       time.Duration
+	Floor           []Gap
 
 	UpdateWall    time.Duration
 	UpdatePeakRSS int64
@@ -215,7 +217,7 @@ type SizeResult struct {
 }
 
 func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error) {
-	r := SizeResult{N: f.N, Images: len(f.Images), Healthchecked: f.HealthcheckedContainers()}
+	r := SizeResult{N: f.N, Images: len(f.Images), Healthchecked: f.HealthcheckedContainers(), RestartParallel: b.o.RestartParallel}
 	b.progress("N=%d: pushing v1 of %d images, starting %d containers", f.N, len(f.Images), f.N)
 	t := time.Now()
 	if err := f.Create(ctx); err != nil {

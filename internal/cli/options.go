@@ -31,7 +31,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default warn for commands, info for serve)")
 	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (Watchtower's auto, logfmt and pretty mean text)")
 	f.BoolVarP(&g.debug, "debug", "d", false, "shorthand for --log-level debug")
-	f.BoolVar(&g.trace, "trace", false, "like --debug, with every engine call")
+	f.BoolVar(&g.trace, "trace", false, "accepted for Watchtower compatibility: the same as --debug")
 	f.DurationVar(&g.stopTimeout, "stop-timeout", 10*time.Second, "how long a container gets to stop when it sets no timeout itself")
 	f.DurationVar(&g.healthTimeout, "health-timeout", 60*time.Second, "how long a new container gets to become healthy")
 	f.DurationVar(&g.healthGrace, "health-grace", 5*time.Second, "how long a new container without healthcheck must stay up")

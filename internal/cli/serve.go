@@ -140,7 +140,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	}
 	log.Info("HTTP server listening", "addr", l.Addr().String())
 	go d.RunSchedule(ctx, sched)
-	go snap.Run(ctx, o.checkInterval, nil)
+	go snap.Run(ctx, o.checkInterval, a.rt.Changes(ctx))
 	return httpapi.New(deps).Serve(ctx, l)
 }
 

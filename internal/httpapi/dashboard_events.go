@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/engine"
 )
 
@@ -145,6 +146,10 @@ func (s *stream) progress(name string) bool {
 	if !ok {
 		return true
 	}
+	return s.sendProgress(name, p)
+}
+
+func (s *stream) sendProgress(name string, p daemon.Progress) bool {
 	pj := progressOf(p)
 	if prev, seen := s.sent[name]; seen && prev == pj {
 		return true
@@ -180,10 +185,11 @@ func (s *stream) sync() bool {
 		}
 	}
 	for name := range names {
-		if !s.progress(name) {
-			return false
+		p, ok := s.d.Progress.Get(name)
+		if !ok {
+			continue
 		}
-		if p, ok := s.d.Progress.Get(name); ok && p.Final && !s.result(name, resultOfStatus(name, p.Status)) {
+		if !s.sendProgress(name, p) || (p.Final && !s.result(name, resultOfStatus(name, p.Status))) {
 			return false
 		}
 	}

@@ -55,18 +55,25 @@ func readEvents(t *testing.T, e *env) <-chan sse {
 // next returns the next event of the given kind, skipping others.
 func next(t *testing.T, events <-chan sse, kind string) sse {
 	t.Helper()
+	return nextWith(t, events, kind, "")
+}
+
+// nextWith returns the next event of the given kind whose data contains
+// text, skipping others.
+func nextWith(t *testing.T, events <-chan sse, kind, text string) sse {
+	t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				t.Fatalf("event stream ended while waiting for %q", kind)
+				t.Fatalf("event stream ended while waiting for %q %q", kind, text)
 			}
-			if ev.event == kind {
+			if ev.event == kind && strings.Contains(ev.data, text) {
 				return ev
 			}
 		case <-timeout:
-			t.Fatalf("no %q event within 5 s", kind)
+			t.Fatalf("no %q event with %q within 5 s", kind, text)
 		}
 	}
 }
@@ -84,7 +91,7 @@ func TestDashboardEvents(t *testing.T) {
 	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseQueued})
 	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhasePulling,
 		Progress: &engine.PullProgress{Layer: "a3ed95caeb02", Status: "Downloading", Current: 4 << 20, Total: 8 << 20}})
-	p := next(t, events, "progress")
+	p := nextWith(t, events, "progress", "Downloading")
 	if want := `{"container_name":"nginx","layer":"a3ed95caeb02","current":4194304,"total":8388608,"percent":50,"status":"Downloading"}`; p.data != want {
 		t.Errorf("progress event:\ngot  %s\nwant %s", p.data, want)
 	}
@@ -111,6 +118,25 @@ func TestDashboardEvents(t *testing.T) {
 	img = next(t, events, "images")
 	if !strings.Contains(img.data, `"auto_update":true`) {
 		t.Errorf("images event after a toggle: got %s, want auto_update true", img.data)
+	}
+}
+
+// TestDashboardEventsRepairDroppedEvents checks that a stream that missed
+// events still shows the progress and the result within a second or so.
+func TestDashboardEventsRepairDroppedEvents(t *testing.T) {
+	e := newEnv(t, envOptions{deaf: true})
+	events := readEvents(t, e)
+	next(t, events, "images")
+	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseRecreating})
+	if p := next(t, events, "progress"); !strings.Contains(p.data, `"status":"recreating"`) {
+		t.Errorf("progress: got %s, want recreating", p.data)
+	}
+	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseFailed, Err: errors.New("pull 127.0.0.1:5000/app: manifest unknown")})
+	if p := next(t, events, "progress"); !strings.Contains(p.data, `"status":"error: pull 127.0.0.1:5000/app: manifest unknown"`) {
+		t.Errorf("progress: got %s, want the error", p.data)
+	}
+	if r := next(t, events, "result"); r.data != `{"container_name":"nginx","result":"failed","message":"pull 127.0.0.1:5000/app: manifest unknown"}` {
+		t.Errorf("result: got %s, want failed with the reason", r.data)
 	}
 }
 

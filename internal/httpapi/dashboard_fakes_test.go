@@ -202,7 +202,15 @@ type envOptions struct {
 	authOff bool
 	report  engine.Report
 	tls     bool
+	// deaf makes the tracker drop every event for the event streams, as it
+	// does for a stream that falls behind.
+	deaf bool
 }
+
+// deafTracker is a tracker whose subscribers never hear anything.
+type deafTracker struct{ *daemon.Tracker }
+
+func (deafTracker) Subscribe() (<-chan engine.Event, func()) { return nil, func() {} }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
@@ -220,8 +228,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 	closing := make(chan struct{})
 	e.shutdown = sync.OnceFunc(func() { close(closing) })
 	t.Cleanup(e.shutdown)
+	var progress httpapi.ProgressSource = e.tracker
+	if o.deaf {
+		progress = deafTracker{e.tracker}
+	}
 	dash := &httpapi.Dashboard{
-		Statuses: e.statuses, Progress: e.tracker, Updater: e.updater, Toggles: e.toggles,
+		Statuses: e.statuses, Progress: progress, Updater: e.updater, Toggles: e.toggles,
 		AutoUpdate: e.toggles.autoUpdate,
 		History: &fakeHistory{attempts: []engine.Attempt{
 			{Time: time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC), Container: "nginx", Image: "nginx:latest", OldDigest: local1, NewDigest: remote2, Result: engine.ResultRolledBack, Error: "new container exited with code 1", Duration: 2500 * time.Millisecond},

@@ -1,0 +1,213 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Targets of the performance issue.
+const (
+	targetCheckWall  = time.Second      // check of N=100 over 25 images
+	targetUpdateWall = 40 * time.Second // update of N=100
+	targetDowntime   = 1.2              // max downtime / floor, every N
+	targetIdleRSS    = 25 << 20         // idle serve
+	targetPeakRSS    = 40 << 20         // update at N=100
+	targetAPIP99     = 5 * time.Millisecond
+	targetN          = 100 // the size the absolute targets are stated for
+	targetAPIN       = 500
+	registries       = 1 // the bench's images all come from one registry
+)
+
+// gapStats returns the largest and the median of the containers' longest
+// gaps, and how many containers did not answer again.
+func gapStats(gaps []Gap) (maxGap, median time.Duration, lost, moved int) {
+	if len(gaps) == 0 {
+		return 0, 0, 0, 0
+	}
+	ds := make([]time.Duration, len(gaps))
+	for i, g := range gaps {
+		ds[i] = g.Max
+		if !g.Back {
+			lost++
+		}
+		if g.Moved {
+			moved++
+		}
+	}
+	slices.Sort(ds)
+	return ds[len(ds)-1], percentile(ds, 50), lost, moved
+}
+
+// DowntimeRatio is the update's largest downtime over the floor's, and the
+// same for the medians.
+func (r SizeResult) DowntimeRatio() (maxRatio, medianRatio float64) {
+	um, umed, _, _ := gapStats(r.Update)
+	fm, fmed, _, _ := gapStats(r.Floor)
+	if fm > 0 {
+		maxRatio = float64(um) / float64(fm)
+	}
+	if fmed > 0 {
+		medianRatio = float64(umed) / float64(fmed)
+	}
+	return maxRatio, medianRatio
+}
+
+// allowedRequests is the issue's bound for one check: one request per
+// distinct image plus one token fetch per registry.
+func (r SizeResult) allowedRequests() int { return r.Images + registries }
+
+// Markdown renders the size's table.
+func (r SizeResult) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### N = %d (%d images, %d containers with a HEALTHCHECK)\n\n", r.N, r.Images, r.Healthchecked)
+	b.WriteString("| Measure | Result | Target | Met |\n| --- | --- | --- | --- |\n")
+	row := func(measure, result, target, met string) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", measure, result, target, met)
+	}
+	atN := func(ok bool) string {
+		if r.N != targetN {
+			return "—"
+		}
+		return yesNo(ok)
+	}
+
+	row("check: wall time", secs(r.CheckWall), fmt.Sprintf("< %s at N=%d", secs(targetCheckWall), targetN), atN(r.CheckWall < targetCheckWall))
+	reqs := r.CheckTraffic.Total(clientCutover)
+	row("check: registry requests", trafficDetail(r.CheckTraffic, clientCutover),
+		fmt.Sprintf("≤ %d (images + 1 token fetch)", r.allowedRequests()), yesNo(reqs <= r.allowedRequests()))
+	row("check: requests per distinct image", fmt.Sprintf("%.2f", float64(reqs)/float64(r.Images)), "", "")
+	row("check: statuses", statusList(r.CheckStatuses), fmt.Sprintf("%d outdated", r.N), yesNo(r.CheckStatuses["outdated"] == r.N))
+
+	updated := fmt.Sprintf("%d of %d answer v2", r.OnNewVersion, r.N)
+	if r.UpdateErr != nil {
+		updated += "; update failed: " + strings.ReplaceAll(r.UpdateErr.Error(), "|", "/")
+	}
+	row("update of all N: wall time", secs(r.UpdateWall), fmt.Sprintf("< %s at N=%d", secs(targetUpdateWall), targetN), atN(r.UpdateWall < targetUpdateWall))
+	row("update: result", updated, fmt.Sprintf("%d of %d", r.N, r.N), yesNo(r.OnNewVersion == r.N && r.UpdateErr == nil))
+	row("update: engine pulls (manifest GETs) / blob GETs", fmt.Sprintf("%d / %d", r.UpdateTraffic.Pulls(), r.UpdateTraffic.Kind(clientEngine, kindBlob)), "", "")
+
+	um, umed, ulost, umoved := gapStats(r.Update)
+	fm, fmed, flost, fmoved := gapStats(r.Floor)
+	row("downtime per container during the update: max / median", gapText(um, umed, ulost, r.N), "", "")
+	row(fmt.Sprintf("floor, `docker restart` %d at a time: max / median", r.RestartParallel), gapText(fm, fmed, flost, r.N), "", "")
+	maxRatio, medRatio := r.DowntimeRatio()
+	row("downtime ÷ floor: max / median", fmt.Sprintf("%.2f / %.2f", maxRatio, medRatio), fmt.Sprintf("max ≤ %.1f", targetDowntime), yesNo(maxRatio > 0 && maxRatio <= targetDowntime && ulost == 0))
+	row("host port changed: update / restart", fmt.Sprintf("%d / %d of %d", umoved, fmoved, r.N), "", "")
+	row("floor: all N restarted in", secs(r.FloorWall), "", "")
+
+	rereqs := r.RecheckTraffic.Total(clientCutover)
+	row("check again, nothing changed: requests", trafficDetail(r.RecheckTraffic, clientCutover), fmt.Sprintf("≤ %d", r.allowedRequests()), yesNo(rereqs <= r.allowedRequests()))
+	row("update again, nothing changed: pulls", fmt.Sprintf("%d (in %s)", r.ReupdateTraffic.Total(clientEngine), secs(r.ReupdateWall)), "0", yesNo(r.ReupdateTraffic.Total(clientEngine) == 0))
+
+	row("peak RSS of `cutover update`", mib(r.UpdatePeakRSS), fmt.Sprintf("< %s at N=%d", mib(targetPeakRSS), targetN), atN(r.UpdatePeakRSS < targetPeakRSS))
+	row("idle RSS of `cutover serve` after a pass", mib(r.ServeIdleRSS), "< "+mib(targetIdleRSS), yesNo(r.ServeIdleRSS < targetIdleRSS))
+	fmt.Fprintf(&b, "\nSet-up (push, pull, %d containers) took %s.\n", r.N, secs(r.Setup))
+	return b.String()
+}
+
+func apiMarkdown(rs []APIResult, o Options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### GET /api/images, %d concurrent clients\n\n", o.APIClients)
+	b.WriteString("| Containers | Clients | p50 | p99 | max | requests/s | errors | answer | idle RSS of serve |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rs {
+		if r.Note != "" {
+			fmt.Fprintf(&b, "| %d | — | %s | | | | | | |\n", r.Containers, r.Note)
+			continue
+		}
+		for _, l := range []struct {
+			mode string
+			lat  Latency
+		}{
+			{"back-to-back", r.Closed},
+			{fmt.Sprintf("one request per %s each", o.APIPace), r.Paced},
+		} {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %.0f | %d | %.0f KiB | %s |\n", r.Containers, l.mode,
+				ms(l.lat.P50), ms(l.lat.P99), ms(l.lat.Max), l.lat.PerSec, l.lat.Errors, float64(l.lat.Bytes)/1024, mib(r.IdleRSS))
+		}
+	}
+	for _, r := range rs {
+		if r.Containers == targetAPIN && r.Note == "" {
+			fmt.Fprintf(&b, "\nTarget p99 < %s at %d containers: back-to-back %s (%s), paced %s (%s).\n", ms(targetAPIP99), targetAPIN,
+				ms(r.Closed.P99), yesNo(r.Closed.P99 < targetAPIP99), ms(r.Paced.P99), yesNo(r.Paced.P99 < targetAPIP99))
+		}
+	}
+	return b.String()
+}
+
+// summaryMarkdown shows the downtime target across sizes, the one that must
+// hold for every N.
+func summaryMarkdown(rs []SizeResult) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("### Across sizes\n\n| N | check | requests / image | update | downtime max (floor) | ratio | peak RSS | idle RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rs {
+		um, _, _, _ := gapStats(r.Update)
+		fm, _, _, _ := gapStats(r.Floor)
+		ratio, _ := r.DowntimeRatio()
+		fmt.Fprintf(&b, "| %d | %s | %.2f | %s | %s (%s) | %.2f | %s | %s |\n", r.N, secs(r.CheckWall),
+			float64(r.CheckTraffic.Total(clientCutover))/float64(r.Images), secs(r.UpdateWall), secs(um), secs(fm), ratio,
+			mib(r.UpdatePeakRSS), mib(r.ServeIdleRSS))
+	}
+	return b.String()
+}
+
+func trafficDetail(t Traffic, client string) string {
+	total := t.Total(client)
+	var parts []string
+	for _, k := range []string{kindPing, kindToken, kindManifestHd, kindManifestGet, kindBlob, kindOther} {
+		if n := t.Kind(client, k); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	s := fmt.Sprintf("%d", total)
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if t.TLSAttempts > 0 {
+		s += fmt.Sprintf(" + %d refused HTTPS attempts", t.TLSAttempts)
+	}
+	return s
+}
+
+func statusList(counts map[string]int) string {
+	var keys []string
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func gapText(maxGap, median time.Duration, lost, n int) string {
+	s := fmt.Sprintf("%s / %s", secs(maxGap), secs(median))
+	if lost > 0 {
+		s += fmt.Sprintf(" (%d of %d did not answer again)", lost, n)
+	}
+	return s
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func secs(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
