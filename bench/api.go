@@ -16,7 +16,7 @@ type APIResult struct {
 	// Closed is the load of clients that ask again as soon as answered;
 	// Paced that of clients asking once per Options.APIPace.
 	Closed, Paced Latency
-	IdleRSS       int64
+	IdleRSS       RSSSample
 }
 
 // apiCreateParallel bounds concurrent creations of the cheap containers.

@@ -31,7 +31,15 @@ type RunResult struct {
 	// PeakRSS is the process's maximum resident set, as the kernel counted
 	// it for wait4 (ru_maxrss), in bytes.
 	PeakRSS int64
+	// Sampled is the largest resident set seen by polling every 10 ms, split
+	// into heap and stacks (anonymous) and mapped files, mostly the binary.
+	Sampled RSSSample
 	Stdout  []byte
+}
+
+// RSSSample is one reading of /proc/PID/status, in bytes.
+type RSSSample struct {
+	RSS, Anon, File int64
 }
 
 // Run runs cutover with args, bounded by timeout, and fails when it exits
@@ -51,8 +59,17 @@ func (c Cutover) Run(ctx context.Context, label string, timeout time.Duration, a
 	cmd.Stderr = logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
-	err = cmd.Run()
-	res := RunResult{Wall: time.Since(start), Stdout: stdout.Bytes()}
+	err = cmd.Start()
+	var peak RSSSample
+	if err == nil {
+		stop := make(chan struct{})
+		sampled := make(chan RSSSample)
+		go func() { sampled <- sampleRSS(cmd.Process.Pid, stop) }()
+		err = cmd.Wait()
+		close(stop)
+		peak = <-sampled
+	}
+	res := RunResult{Wall: time.Since(start), Stdout: stdout.Bytes(), Sampled: peak}
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			res.PeakRSS = ru.Maxrss * 1024
@@ -94,9 +111,9 @@ type Serve struct {
 	Token string
 	// Dashboard tells whether GET /api/images is there.
 	Dashboard bool
-	cmd   *exec.Cmd
-	done  chan error
-	log   *os.File
+	cmd       *exec.Cmd
+	done      chan error
+	log       *os.File
 }
 
 // StartServe starts `cutover serve` on a free loopback port. When the
@@ -208,8 +225,8 @@ func (s *Serve) request(ctx context.Context, method, path string) ([]byte, int, 
 	return body, resp.StatusCode, err
 }
 
-// RSS is the process's resident set now, in bytes.
-func (s *Serve) RSS() (int64, error) { return procStatusKB(s.cmd.Process.Pid, "VmRSS") }
+// RSS is the process's resident set now.
+func (s *Serve) RSS() (RSSSample, error) { return readRSS(s.cmd.Process.Pid) }
 
 // Stop ends the daemon with SIGTERM, or SIGKILL after 10 s.
 func (s *Serve) Stop() {
@@ -223,21 +240,43 @@ func (s *Serve) Stop() {
 	}
 }
 
-// procStatusKB reads a "Field:   N kB" line of /proc/PID/status, in bytes.
-func procStatusKB(pid int, field string) (int64, error) {
+// sampleRSS polls the process's resident set every 10 ms until stop and
+// returns the largest reading.
+func sampleRSS(pid int, stop <-chan struct{}) RSSSample {
+	var peak RSSSample
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if s, err := readRSS(pid); err == nil && s.RSS > peak.RSS {
+			peak = s
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-tick.C:
+		}
+	}
+}
+
+func readRSS(pid int) (RSSSample, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return RSSSample{}, err
 	}
+	kb := map[string]int64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		rest, ok := strings.CutPrefix(line, field+":")
-		if !ok {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || !strings.HasSuffix(v, "kB") {
 			continue
 		}
-		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-		return kb * 1024, err
+		if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, "kB")), 10, 64); err == nil {
+			kb[k] = n * 1024
+		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, field)
+	if _, ok := kb["VmRSS"]; !ok {
+		return RSSSample{}, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	}
+	return RSSSample{RSS: kb["VmRSS"], Anon: kb["RssAnon"], File: kb["RssFile"] + kb["RssShmem"]}, nil
 }
 
 // freePort returns a loopback address nobody listens on right now.

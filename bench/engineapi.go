@@ -138,22 +138,24 @@ func (a *engineAPI) run(ctx context.Context, name string, spec createSpec) error
 	return a.do(ctx, http.MethodPost, "/containers/"+created.ID+"/start", nil, nil)
 }
 
-// startEvent is a container start the engine reported.
-type startEvent struct {
-	ID   string
-	Name string
+// containerEvent is something the engine did to a container.
+type containerEvent struct {
+	Action string // create, start, kill, die
+	ID     string
+	// Attributes are the container's name, image and labels.
+	Attributes map[string]string
 }
 
-// starts streams the start events of containers labelled label until ctx
-// ends or the stream breaks; the channel is closed then.
-func (a *engineAPI) starts(ctx context.Context, label string) (<-chan startEvent, error) {
+// events streams the create, start, kill and die events of containers
+// labelled label until ctx ends or the stream breaks; the channel is closed
+// then.
+func (a *engineAPI) events(ctx context.Context, label string) (<-chan containerEvent, error) {
 	filters, _ := json.Marshal(map[string][]string{
 		"type":  {"container"},
-		"event": {"start"},
+		"event": {"create", "start", "kill", "die"},
 		"label": {label},
 	})
-	since := time.Now().Unix()
-	path := fmt.Sprintf("/events?since=%d&filters=%s", since, url.QueryEscape(string(filters)))
+	path := fmt.Sprintf("/events?since=%d&filters=%s", time.Now().Unix(), url.QueryEscape(string(filters)))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://engine"+path, nil)
 	if err != nil {
 		return nil, err
@@ -166,14 +168,16 @@ func (a *engineAPI) starts(ctx context.Context, label string) (<-chan startEvent
 		resp.Body.Close()
 		return nil, fmt.Errorf("engine events: status %s", resp.Status)
 	}
-	out := make(chan startEvent, 64)
+	out := make(chan containerEvent, 256)
 	go func() {
 		defer close(out)
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			var ev struct {
-				Actor struct {
+				Action string `json:"Action"`
+				Actor  struct {
 					ID         string            `json:"ID"`
 					Attributes map[string]string `json:"Attributes"`
 				} `json:"Actor"`
@@ -182,7 +186,7 @@ func (a *engineAPI) starts(ctx context.Context, label string) (<-chan startEvent
 				continue
 			}
 			select {
-			case out <- startEvent{ID: ev.Actor.ID, Name: ev.Actor.Attributes["name"]}:
+			case out <- containerEvent{Action: ev.Action, ID: ev.Actor.ID, Attributes: ev.Actor.Attributes}:
 			case <-ctx.Done():
 				return
 			}

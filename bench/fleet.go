@@ -113,7 +113,7 @@ func (f *Fleet) runContainer(ctx context.Context, j int, name, vol string) error
 		return err
 	}
 	args := []string{"run", "--detach", "--name", name,
-		"--label", benchLabel, "--label", "cutover.scope=" + benchScope,
+		"--label", benchLabel, "--label", "cutover.scope=" + benchScope, "--label", nameLabel + "=" + name,
 		"--env", benchNameEnv + "=" + name, "--env", "APP_DATA=/data",
 		"--volume", vol + ":/data",
 		"--publish", "127.0.0.1::8000",

@@ -10,15 +10,25 @@ import (
 )
 
 // Prober polls every container's published port and records, per container,
-// the longest gap between two answers within a window. A container counts as
-// answering when GET /env?name=BENCH_NAME returns its own name, so a port
-// that the engine handed to another container meanwhile is not mistaken for
-// it. Published ports without a fixed host port change when a container is
-// recreated; the prober follows the engine's start events to learn the new
-// one.
+// the longest gap between two answers within a window.
+//
+// A container counts as answering when GET /env?name=BENCH_NAME returns its
+// own name, so a port the engine handed to another container meanwhile is
+// not mistaken for it. Published ports without a fixed host port change when
+// a container is restarted or recreated; the prober follows the engine's
+// start events to learn the new one.
+//
+// A container is polled every Interval while it is in play: from the moment
+// the engine reports a copy of it created (a copy carries its
+// cutover.bench.name label), or it is killed or dies, or the bench is about
+// to restart it, until settle after it starts again; and whenever it does not
+// answer. Otherwise it is polled every IdleInterval, so that the polls of a
+// hundred idle containers do not take the CPU that the engine needs. A
+// slower poll can only lengthen a measured gap, never shorten it.
 type Prober struct {
 	api      *engineAPI
 	interval time.Duration
+	idle     time.Duration
 	client   *http.Client
 
 	targets map[string]*target
@@ -26,17 +36,33 @@ type Prober struct {
 	done    sync.WaitGroup
 }
 
+const (
+	// benchNameEnv is set on every fleet container to its own name, and is
+	// what the prober asks the app for.
+	benchNameEnv = "BENCH_NAME"
+	// nameLabel carries the same name as a label, which engine events
+	// report and which copies of the container inherit.
+	nameLabel = "cutover.bench.name"
+	// settle is how long a container is still polled fast after it started.
+	settle = 3 * time.Second
+	// maxInPlay ends fast polling of a container whose copy was created but
+	// never started.
+	maxInPlay = 2 * time.Minute
+)
+
 type target struct {
 	name string
+	wake chan struct{}
 
-	mu       sync.Mutex
-	addr     string
-	open     bool // a window is open
-	lastOK   time.Time
-	maxGap   time.Duration
-	answered int // answers within the window
-	foreign  int // answers from another container on this port
-	moved    bool
+	mu        sync.Mutex
+	addr      string
+	inPlay    time.Time // when it came into play; zero when not
+	fastUntil time.Time
+	open      bool // a window is open
+	lastOK    time.Time
+	maxGap    time.Duration
+	foreign   int // answers from another container on its port
+	moved     bool
 }
 
 // Gap is one container's result for a window.
@@ -52,31 +78,28 @@ type Gap struct {
 	Moved bool
 }
 
-// benchNameEnv is set on every bench container to its own name, and is what
-// the prober asks the app for.
-const benchNameEnv = "BENCH_NAME"
-
-// NewProber returns a prober for the named containers, polling each every
-// interval with requests that time out after timeout.
-func NewProber(api *engineAPI, names []string, interval, timeout time.Duration) *Prober {
+// NewProber returns a prober for the named containers: each is polled every
+// interval while in play and every idle otherwise, with requests that time
+// out after timeout.
+func NewProber(api *engineAPI, names []string, interval, idle, timeout time.Duration) *Prober {
 	tr := &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: true, IdleConnTimeout: 30 * time.Second}
 	p := &Prober{
 		api:      api,
 		interval: interval,
+		idle:     max(idle, interval),
 		client:   &http.Client{Transport: tr, Timeout: timeout},
 		targets:  map[string]*target{},
 	}
 	for _, n := range names {
-		p.targets[n] = &target{name: n}
+		p.targets[n] = &target{name: n, wake: make(chan struct{}, 1)}
 	}
 	return p
 }
 
-// Start looks up every port, waits until every container answers (or ctx
-// ends), and polls until Stop.
+// Start looks up every port and polls until Stop.
 func (p *Prober) Start(ctx context.Context) error {
 	ctx, p.cancel = context.WithCancel(ctx)
-	events, err := p.api.starts(ctx, benchLabel)
+	events, err := p.api.events(ctx, benchLabel)
 	if err != nil {
 		p.cancel()
 		return err
@@ -105,20 +128,20 @@ func (p *Prober) Open() {
 	now := time.Now()
 	for _, t := range p.targets {
 		t.mu.Lock()
-		t.open, t.lastOK, t.maxGap, t.answered, t.foreign, t.moved = true, now, 0, 0, 0, false
+		t.open, t.lastOK, t.maxGap, t.foreign, t.moved = true, now, 0, 0, false
 		t.mu.Unlock()
 	}
 }
 
 // Close ends the window and returns each container's longest gap; a
-// container that has not answered since its last gap began counts up to now.
+// container that has not answered lately counts up to now.
 func (p *Prober) Close() []Gap {
 	now := time.Now()
 	var out []Gap
 	for _, t := range p.targets {
 		t.mu.Lock()
 		g := Gap{Name: t.name, Max: t.maxGap, Back: true, Foreign: t.foreign, Moved: t.moved}
-		if since := now.Sub(t.lastOK); since > 4*p.interval+p.client.Timeout && since > g.Max {
+		if since := now.Sub(t.lastOK); since > 2*p.idle+p.client.Timeout && since > g.Max {
 			g.Max, g.Back = since, false
 		}
 		t.open = false
@@ -128,9 +151,28 @@ func (p *Prober) Close() []Gap {
 	return out
 }
 
-// WaitAnswering waits until every container has answered within the open
-// window since at least after, or ctx ends; it returns the names still
-// silent.
+// InPlay polls the named container fast from now until it has started again,
+// as before the bench restarts it.
+func (p *Prober) InPlay(name string) {
+	if t := p.targets[name]; t != nil {
+		p.markInPlay(t)
+	}
+}
+
+// FastFor polls every container fast for d, to measure the prober's own
+// noise.
+func (p *Prober) FastFor(d time.Duration) {
+	until := time.Now().Add(d)
+	for _, t := range p.targets {
+		t.mu.Lock()
+		t.fastUntil = until
+		t.mu.Unlock()
+		wake(t)
+	}
+}
+
+// WaitAnswering waits until every container has answered since after, or
+// ctx ends; it returns the names still silent.
 func (p *Prober) WaitAnswering(ctx context.Context, after time.Time) []string {
 	for {
 		var silent []string
@@ -153,35 +195,55 @@ func (p *Prober) WaitAnswering(ctx context.Context, after time.Time) []string {
 }
 
 func (p *Prober) poll(ctx context.Context, t *target) {
-	tick := time.NewTicker(p.interval)
-	defer tick.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
+		began := time.Now()
 		t.mu.Lock()
 		addr := t.addr
 		t.mu.Unlock()
+		ok := false
 		if addr != "" {
-			ok, foreign := p.ask(ctx, addr, t.name)
-			now := time.Now()
-			t.mu.Lock()
-			if ok {
-				if t.open {
-					if gap := now.Sub(t.lastOK); gap > t.maxGap {
-						t.maxGap = gap
-					}
-					t.answered++
-				}
-				t.lastOK = now
-			} else if foreign && t.open {
-				t.foreign++
-			}
-			t.mu.Unlock()
+			var foreign bool
+			ok, foreign = p.ask(ctx, addr, t.name)
+			p.record(t, ok, foreign)
 		}
+		next := began.Add(p.delay(t, ok))
+		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-t.wake:
+		case <-timer.C:
 		}
 	}
+}
+
+func (p *Prober) record(t *target, ok, foreign bool) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case ok:
+		if t.open {
+			t.maxGap = max(t.maxGap, now.Sub(t.lastOK))
+		}
+		t.lastOK = now
+	case foreign && t.open:
+		t.foreign++
+	}
+}
+
+// delay is the pause before the next poll of t.
+func (p *Prober) delay(t *target, ok bool) time.Duration {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	inPlay := !t.inPlay.IsZero() && now.Sub(t.inPlay) < maxInPlay
+	if !ok || inPlay || now.Before(t.fastUntil) {
+		return p.interval
+	}
+	return p.idle
 }
 
 // ask reports whether the container answers on addr, and whether another
@@ -204,21 +266,42 @@ func (p *Prober) ask(ctx context.Context, addr, name string) (ok, foreign bool) 
 	return got == name, got != name
 }
 
-// follow updates a container's address whenever the engine starts a bench
-// container: a restart or a swap may publish on another port.
-func (p *Prober) follow(ctx context.Context, events <-chan startEvent) {
+// follow puts containers in play as the engine reports copies created,
+// stops and starts, and learns the port of every container started.
+func (p *Prober) follow(ctx context.Context, events <-chan containerEvent) {
 	for ev := range events {
-		if t := p.targets[ev.Name]; t != nil {
-			_ = p.resolve(ctx, t, ev.ID)
+		t := p.targets[ev.Attributes[nameLabel]]
+		if t == nil {
 			continue
 		}
-		// A swap starts the new container under its final name, but the
-		// event may name it by a temporary one; inspect to be sure.
-		if ci, err := p.api.inspect(ctx, ev.ID); err == nil {
-			if t := p.targets[ci.Name]; t != nil {
+		switch ev.Action {
+		case "create", "kill", "die":
+			p.markInPlay(t)
+		case "start":
+			if ci, err := p.api.inspect(ctx, ev.ID); err == nil {
 				p.setAddr(t, ci.hostAddr("8000/tcp"))
 			}
+			t.mu.Lock()
+			t.inPlay = time.Time{}
+			t.fastUntil = time.Now().Add(settle)
+			t.mu.Unlock()
+			wake(t)
 		}
+	}
+}
+
+func (p *Prober) markInPlay(t *target) {
+	t.mu.Lock()
+	t.inPlay = time.Now()
+	t.mu.Unlock()
+	wake(t)
+}
+
+// wake cuts t's pause short, so a change of pace takes effect at once.
+func wake(t *target) {
+	select {
+	case t.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -243,4 +326,5 @@ func (p *Prober) setAddr(t *target, addr string) {
 	}
 	t.addr = addr
 	t.mu.Unlock()
+	wake(t)
 }

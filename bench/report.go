@@ -40,11 +40,10 @@ func gapStats(gaps []Gap) (maxGap, median time.Duration, lost, moved int) {
 	return ds[len(ds)-1], percentile(ds, 50), lost, moved
 }
 
-// DowntimeRatio is the update's largest downtime over the floor's, and the
-// same for the medians.
-func (r SizeResult) DowntimeRatio() (maxRatio, medianRatio float64) {
-	um, umed, _, _ := gapStats(r.Update)
-	fm, fmed, _, _ := gapStats(r.Floor)
+// ratio divides the update's largest and median downtimes by a floor's.
+func ratio(update, floor []Gap) (maxRatio, medianRatio float64) {
+	um, umed, _, _ := gapStats(update)
+	fm, fmed, _, _ := gapStats(floor)
 	if fm > 0 {
 		maxRatio = float64(um) / float64(fm)
 	}
@@ -53,6 +52,10 @@ func (r SizeResult) DowntimeRatio() (maxRatio, medianRatio float64) {
 	}
 	return maxRatio, medianRatio
 }
+
+// DowntimeRatio is the update's largest downtime over the floor's (one
+// restart at a time), and the same for the medians.
+func (r SizeResult) DowntimeRatio() (maxRatio, medianRatio float64) { return ratio(r.Update, r.Floor) }
 
 // allowedRequests is the issue's bound for one check: one request per
 // distinct image plus one token fetch per registry.
@@ -91,20 +94,36 @@ func (r SizeResult) Markdown() string {
 	um, umed, ulost, umoved := gapStats(r.Update)
 	fm, fmed, flost, fmoved := gapStats(r.Floor)
 	row("downtime per container during the update: max / median", gapText(um, umed, ulost, r.N), "", "")
-	row(fmt.Sprintf("floor, `docker restart` %d at a time: max / median", r.RestartParallel), gapText(fm, fmed, flost, r.N), "", "")
+	row("floor, `docker restart` one at a time: max / median", gapText(fm, fmed, flost, r.N)+fmt.Sprintf(" (all in %s)", secs(r.FloorWall)), "", "")
 	maxRatio, medRatio := r.DowntimeRatio()
 	row("downtime ÷ floor: max / median", fmt.Sprintf("%.2f / %.2f", maxRatio, medRatio), fmt.Sprintf("max ≤ %.1f", targetDowntime), yesNo(maxRatio > 0 && maxRatio <= targetDowntime && ulost == 0))
+	if len(r.ParallelFloor) > 0 {
+		pm, pmed, plost, _ := gapStats(r.ParallelFloor)
+		row(fmt.Sprintf("`docker restart` %d at a time (cutover's swap concurrency): max / median", r.RestartParallel),
+			gapText(pm, pmed, plost, r.N)+fmt.Sprintf(" (all in %s)", secs(r.ParallelFloorWall)), "", "")
+		pmr, pmedr := ratio(r.Update, r.ParallelFloor)
+		row(fmt.Sprintf("downtime ÷ restart %d at a time: max / median", r.RestartParallel), fmt.Sprintf("%.2f / %.2f", pmr, pmedr), "", "")
+	}
+	qm, qmed, _, _ := gapStats(r.Quiet)
+	row("prober: longest gap with nothing happening, max / median", fmt.Sprintf("%s / %s", ms(qm), ms(qmed)), "", "")
+	row("bench's own CPU during the update (mostly the prober)", fmt.Sprintf("%.2f cores", r.ProberCPU), "", "")
 	row("host port changed: update / restart", fmt.Sprintf("%d / %d of %d", umoved, fmoved, r.N), "", "")
-	row("floor: all N restarted in", secs(r.FloorWall), "", "")
 
 	rereqs := r.RecheckTraffic.Total(clientCutover)
 	row("check again, nothing changed: requests", trafficDetail(r.RecheckTraffic, clientCutover), fmt.Sprintf("≤ %d", r.allowedRequests()), yesNo(rereqs <= r.allowedRequests()))
 	row("update again, nothing changed: pulls", fmt.Sprintf("%d (in %s)", r.ReupdateTraffic.Total(clientEngine), secs(r.ReupdateWall)), "0", yesNo(r.ReupdateTraffic.Total(clientEngine) == 0))
 
-	row("peak RSS of `cutover update`", mib(r.UpdatePeakRSS), fmt.Sprintf("< %s at N=%d", mib(targetPeakRSS), targetN), atN(r.UpdatePeakRSS < targetPeakRSS))
-	row("idle RSS of `cutover serve` after a pass", mib(r.ServeIdleRSS), "< "+mib(targetIdleRSS), yesNo(r.ServeIdleRSS < targetIdleRSS))
+	row("peak RSS of `cutover update`", mib(r.UpdatePeakRSS)+" ("+split(r.UpdateSampledRSS)+" at the sampled peak)",
+		fmt.Sprintf("< %s at N=%d", mib(targetPeakRSS), targetN), atN(r.UpdatePeakRSS < targetPeakRSS))
+	row("idle RSS of `cutover serve` after a pass", mib(r.ServeIdleRSS.RSS)+" ("+split(r.ServeIdleRSS)+")", "< "+mib(targetIdleRSS), yesNo(r.ServeIdleRSS.RSS < targetIdleRSS))
 	fmt.Fprintf(&b, "\nSet-up (push, pull, %d containers) took %s.\n", r.N, secs(r.Setup))
 	return b.String()
+}
+
+// split shows how much of a resident set is the process's own memory and
+// how much is mapped files, mostly its binary.
+func split(s RSSSample) string {
+	return fmt.Sprintf("%s anonymous + %s files", mib(s.Anon), mib(s.File))
 }
 
 func apiMarkdown(rs []APIResult, o Options) string {
@@ -124,7 +143,7 @@ func apiMarkdown(rs []APIResult, o Options) string {
 			{fmt.Sprintf("one request per %s each", o.APIPace), r.Paced},
 		} {
 			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %.0f | %d | %.0f KiB | %s |\n", r.Containers, l.mode,
-				ms(l.lat.P50), ms(l.lat.P99), ms(l.lat.Max), l.lat.PerSec, l.lat.Errors, float64(l.lat.Bytes)/1024, mib(r.IdleRSS))
+				ms(l.lat.P50), ms(l.lat.P99), ms(l.lat.Max), l.lat.PerSec, l.lat.Errors, float64(l.lat.Bytes)/1024, mib(r.IdleRSS.RSS))
 		}
 	}
 	for _, r := range rs {
@@ -150,7 +169,7 @@ func summaryMarkdown(rs []SizeResult) string {
 		ratio, _ := r.DowntimeRatio()
 		fmt.Fprintf(&b, "| %d | %s | %.2f | %s | %s (%s) | %.2f | %s | %s |\n", r.N, secs(r.CheckWall),
 			float64(r.CheckTraffic.Total(clientCutover))/float64(r.Images), secs(r.UpdateWall), secs(um), secs(fm), ratio,
-			mib(r.UpdatePeakRSS), mib(r.ServeIdleRSS))
+			mib(r.UpdatePeakRSS), mib(r.ServeIdleRSS.RSS))
 	}
 	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -27,9 +28,12 @@ type Options struct {
 	// Registry is the plain registry the proxy forwards to. Default
 	// 127.0.0.1:5000, which scripts/setup-env.sh starts.
 	Registry string
-	// ProbeInterval is how often each published port is polled. Default
-	// 10 ms.
+	// ProbeInterval is how often a published port is polled while its
+	// container is in play (see Prober). Default 10 ms.
 	ProbeInterval time.Duration
+	// ProbeIdleInterval is how often it is polled otherwise. Default
+	// 250 ms; set it to ProbeInterval to poll every container fast always.
+	ProbeIdleInterval time.Duration
 	// ProbeTimeout bounds one poll. Default 200 ms.
 	ProbeTimeout time.Duration
 	// RestartParallel is how many `docker restart`s of the floor run at
@@ -66,6 +70,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ProbeInterval <= 0 {
 		o.ProbeInterval = 10 * time.Millisecond
+	}
+	if o.ProbeIdleInterval <= 0 {
+		o.ProbeIdleInterval = 250 * time.Millisecond
 	}
 	if o.ProbeTimeout <= 0 {
 		o.ProbeTimeout = 200 * time.Millisecond
@@ -195,24 +202,35 @@ type SizeResult struct {
 	CheckTraffic  Traffic
 	CheckStatuses map[string]int
 
-	// RestartParallel is how many restarts of the floor ran at once.
-	RestartParallel int
-	FloorWall       time.Duration
-	Floor           []Gap
+	// Quiet is the prober's gaps while nothing happens: its own noise.
+	Quiet []Gap
+	// ProberCPU is the bench's own CPU use during the update, in cores:
+	// mostly the prober.
+	ProberCPU float64
 
-	UpdateWall    time.Duration
-	UpdatePeakRSS int64
-	UpdateTraffic Traffic
-	UpdateErr     error
-	Update        []Gap
-	OnNewVersion  int
+	// Floor is the downtime of `docker restart`, one container at a time:
+	// the physical floor. ParallelFloor is the same with RestartParallel at
+	// a time, the concurrency of cutover's swaps.
+	FloorWall         time.Duration
+	Floor             []Gap
+	RestartParallel   int
+	ParallelFloorWall time.Duration
+	ParallelFloor     []Gap
+
+	UpdateWall       time.Duration
+	UpdatePeakRSS    int64
+	UpdateSampledRSS RSSSample
+	UpdateTraffic    Traffic
+	UpdateErr        error
+	Update           []Gap
+	OnNewVersion     int
 
 	RecheckWall     time.Duration
 	RecheckTraffic  Traffic
 	ReupdateWall    time.Duration
 	ReupdateTraffic Traffic
 
-	ServeIdleRSS int64
+	ServeIdleRSS RSSSample
 	Dashboard    bool
 }
 
@@ -224,9 +242,11 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 		return r, err
 	}
 	r.Setup = time.Since(t)
+	var res RunResult
 
-	p := NewProber(b.api, f.Names, b.o.ProbeInterval, b.o.ProbeTimeout)
-	if err := p.Start(ctx); err != nil {
+	p := NewProber(b.api, f.Names, b.o.ProbeInterval, b.o.ProbeIdleInterval, b.o.ProbeTimeout)
+	err := p.Start(ctx)
+	if err != nil {
 		return r, err
 	}
 	defer p.Stop()
@@ -235,24 +255,27 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 		return r, fmt.Errorf("containers not answering on their published port: %s", strings.Join(silent, ", "))
 	}
 	p.Close()
-
-	b.progress("N=%d: floor: docker restart of every container, %d at a time", f.N, b.o.RestartParallel)
+	// The longest gap while nothing happens, every container polled fast,
+	// is the measurement's own noise.
+	p.FastFor(quietWindow + time.Second)
 	p.Open()
-	t = time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.o.RestartParallel)
-	for _, name := range f.Names {
-		g.Go(func() error {
-			_, err := docker(gctx, "restart", "-t", "10", name)
-			return err
-		})
+	select {
+	case <-ctx.Done():
+		return r, ctx.Err()
+	case <-time.After(quietWindow):
 	}
-	if err := g.Wait(); err != nil {
+	r.Quiet = p.Close()
+
+	b.progress("N=%d: floor: docker restart of every container, one at a time", f.N)
+	if r.FloorWall, r.Floor, err = b.floor(ctx, p, f.Names, 1); err != nil {
 		return r, err
 	}
-	r.FloorWall = time.Since(t)
-	b.waitAnswering(ctx, p, time.Now())
-	r.Floor = p.Close()
+	if b.o.RestartParallel > 1 {
+		b.progress("N=%d: floor: docker restart of every container, %d at a time", f.N, b.o.RestartParallel)
+		if r.ParallelFloorWall, r.ParallelFloor, err = b.floor(ctx, p, f.Names, b.o.RestartParallel); err != nil {
+			return r, err
+		}
+	}
 
 	b.progress("N=%d: pushing v2 of every image", f.N)
 	if err := f.Push(ctx, "v2"); err != nil {
@@ -261,7 +284,7 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 
 	b.progress("N=%d: cutover check", f.N)
 	b.proxy.Reset()
-	res, err := b.cutover.Run(ctx, fmt.Sprintf("n%d-check", f.N), 5*time.Minute, append([]string{"check", "--json"}, f.Names...)...)
+	res, err = b.cutover.Run(ctx, fmt.Sprintf("n%d-check", f.N), 5*time.Minute, append([]string{"check", "--json"}, f.Names...)...)
 	if err != nil {
 		return r, err
 	}
@@ -273,9 +296,13 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	b.progress("N=%d: cutover update of %d containers", f.N, f.N)
 	b.proxy.Reset()
 	p.Open()
+	cpu := selfCPU()
 	res, r.UpdateErr = b.cutover.Run(ctx, fmt.Sprintf("n%d-update", f.N), 30*time.Minute,
 		append([]string{"update", "--data-dir", filepath.Join(b.o.Work, fmt.Sprintf("n%d-update-data", f.N))}, f.Names...)...)
-	r.UpdateWall, r.UpdatePeakRSS = res.Wall, res.PeakRSS
+	r.UpdateWall, r.UpdatePeakRSS, r.UpdateSampledRSS = res.Wall, res.PeakRSS, res.Sampled
+	if res.Wall > 0 {
+		r.ProberCPU = (selfCPU() - cpu).Seconds() / res.Wall.Seconds()
+	}
 	b.waitAnswering(ctx, p, time.Now())
 	r.Update = p.Close()
 	r.UpdateTraffic = b.proxy.Traffic()
@@ -315,6 +342,40 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 		return r, err
 	}
 	return r, nil
+}
+
+// floor restarts every container with `docker restart`, parallel at a
+// time, and returns how long that took and each container's longest gap.
+func (b *bencher) floor(ctx context.Context, p *Prober, names []string, parallel int) (time.Duration, []Gap, error) {
+	p.Open()
+	t := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for _, name := range names {
+		g.Go(func() error {
+			// Poll fast from before the restart, as from before a swap.
+			p.InPlay(name)
+			time.Sleep(3 * b.o.ProbeInterval)
+			_, err := docker(gctx, "restart", "-t", "10", name)
+			return err
+		})
+	}
+	err := g.Wait()
+	wall := time.Since(t)
+	b.waitAnswering(ctx, p, time.Now())
+	return wall, p.Close(), err
+}
+
+// quietWindow is how long the prober's noise is measured.
+const quietWindow = 3 * time.Second
+
+// selfCPU is the CPU time the bench process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // idleSettle is how long `cutover serve` is left alone before its idle RSS

@@ -38,6 +38,7 @@ ensure_packages() {
 	command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 	command -v jq >/dev/null 2>&1 || missing+=(jq)
 	command -v curl >/dev/null 2>&1 || missing+=(curl)
+	command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 	if [ "${#missing[@]}" -eq 0 ]; then
 		return

@@ -29,7 +29,7 @@ type wiring struct {
 	// tolerateUnreachable keeps going when the engine does not answer yet.
 	tolerateUnreachable bool
 	// tune adjusts the engine's options beyond the global flags.
-	tune func(*engine.Options)
+	tune func(*engine.Options, *docker.Runtime)
 	// onRegistryRequest, when set, hears of every request sent to a registry.
 	onRegistryRequest func()
 }
@@ -85,7 +85,7 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 		opts.Journal = a.store
 	}
 	if w.tune != nil {
-		w.tune(&opts)
+		w.tune(&opts, rt)
 	}
 	a.engine = engine.New(rt, reg, hist, w.log, opts)
 	return a, nil

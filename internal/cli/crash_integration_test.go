@@ -34,7 +34,10 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "cutover")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/cutover/cutover/cmd/cutover").CombinedOutput()
+		// Static, so it also runs in a scratch image.
+		build := exec.Command("go", "build", "-o", binPath, "github.com/cutover/cutover/cmd/cutover")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v: %s", err, out)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cutover/cutover/internal/apikey"
 	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/docker"
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/httpapi"
 	"github.com/cutover/cutover/internal/metrics"
@@ -63,7 +64,16 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		withStore:           true,
 		tolerateUnreachable: !o.runOnce,
 		onRegistryRequest:   met.RegistryRequest,
-		tune: func(eo *engine.Options) {
+		tune: func(eo *engine.Options, rt *docker.Runtime) {
+			if self := rt.SelfID(ctx); self != "" {
+				eo.Self = self
+				eo.HandOver = func(ctx context.Context, s engine.Step) error {
+					args := []string{"handover", "--data-dir", "/tmp/cutover-handover",
+						"--health-grace", g.healthGrace.String(), "--health-timeout", g.healthTimeout.String(), s.Container.Name, s.Image}
+					_, err := rt.RunOneShot(ctx, s.Container, s.Image, args)
+					return err
+				}
+			}
 			eo.AutoUpdate = func(c engine.Container) bool { on, _ := policy.AutoUpdate(c); return on }
 			eo.LifecycleHooks = o.lifecycleHooks
 			if o.rollingRestart {

@@ -159,3 +159,14 @@ func (n *notifications) all() []string {
 	defer n.mu.Unlock()
 	return append([]string(nil), n.msgs...)
 }
+
+// tryCall is a GET that reports connection errors instead of failing.
+func tryCall(url string) (int, string, error) {
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}

@@ -108,6 +108,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	// Found before the swaps: afterwards, references by old id resolve to
 	// nothing.
 	waiting := dependents(planned, all)
+	ready, self := e.splitSelf(ready)
 	var mu sync.Mutex
 	swapped := map[string]bool{}
 	sem := make(chan struct{}, e.opts.Swaps)
@@ -128,6 +129,10 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 		})
 	}
 	wg.Wait()
+	// Last, once nothing else of this pass is in flight.
+	for _, s := range self {
+		sum.add(e.handOver(ctx, s, sink))
+	}
 
 	if !opts.NoRestart {
 		e.refreshDependents(ctx, waiting, swapped, all, sink)
@@ -287,4 +292,38 @@ func orDiscard(s Sink) Sink {
 		return SinkFunc(func(Event) {})
 	}
 	return s
+}
+
+// splitSelf takes out the step that would update this process's own
+// container.
+func (e *Engine) splitSelf(steps []Step) (others, self []Step) {
+	for _, s := range steps {
+		if e.opts.Self != "" && s.Container.ID == e.opts.Self {
+			self = append(self, s)
+			continue
+		}
+		others = append(others, s)
+	}
+	return others, self
+}
+
+// handOver asks a one-shot container on the new image to swap this
+// process's container: the new instance starts only once this one stopped,
+// so two never run at once, and it runs the new image, so it does not
+// start another hand-over.
+func (e *Engine) handOver(ctx context.Context, s Step, sink Sink) Outcome {
+	o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, Result: ResultSkipped}
+	if e.opts.HandOver == nil {
+		o.Err = fmt.Errorf("cannot update the container cutover itself runs in")
+		return o
+	}
+	if err := e.opts.HandOver(ctx, s); err != nil {
+		o.Result, o.Err = ResultFailed, fmt.Errorf("self-update: %w", err)
+		e.record(ctx, o)
+		return o
+	}
+	o.Err = fmt.Errorf("handed over: a one-shot container on the new image replaces this instance")
+	e.log.Info("self-update handed over", "container", s.Container.Name, "image", s.Image)
+	sink.Emit(Event{Time: e.opts.Now(), Container: s.Container.Name, Image: s.Image, Phase: PhaseRecreating, Message: "handed over"})
+	return o
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -39,6 +40,11 @@ type Options struct {
 	// AfterStep, when set, is called once each swap step is done. It exists
 	// for fault injection.
 	AfterStep func(SwapStep)
+	// Self is the id of the container this process runs in, if any. Its own
+	// update is handed to HandOver instead of swapped from inside: a process
+	// cannot stop itself and carry on.
+	Self     string
+	HandOver func(ctx context.Context, s Step) error
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }

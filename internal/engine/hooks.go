@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,8 @@ func (e *Engine) hook(ctx context.Context, c Container, which string) (ran bool,
 	}
 	timeout := time.Minute
 	if v, ok := Label(c, "lifecycle."+which+"-timeout"); ok {
-		if mins, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && mins >= 0 {
+		// Minutes beyond what a Duration holds would wrap to any value.
+		if mins, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && mins >= 0 && mins <= math.MaxInt64/int(time.Minute) {
 			timeout = time.Duration(mins) * time.Minute
 		}
 	}

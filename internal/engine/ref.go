@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -38,6 +39,9 @@ func ParseReference(s string) (Reference, error) {
 		return Reference{}, fmt.Errorf("invalid image reference %q: %w", s, err)
 	}
 	repo := tag.Context()
+	if !validPath(repo.RepositoryStr()) {
+		return Reference{}, fmt.Errorf("invalid image reference %q: a path component must be lower-case letters and digits, separated by '.', '_', '__' or dashes", s)
+	}
 	return Reference{
 		Normal:     shortName(repo) + ":" + tag.TagStr(),
 		Repository: repo.Name(),
@@ -46,12 +50,33 @@ func ParseReference(s string) (Reference, error) {
 	}, nil
 }
 
+// pathComponent is the Docker engine's grammar for one component of a
+// repository path. go-containerregistry is laxer ("./", "a..b" pass), and a
+// reference the engine would refuse must not get as far as a pull.
+var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+
+func validPath(path string) bool {
+	for _, c := range strings.Split(path, "/") {
+		if !pathComponent.MatchString(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // shortName writes a repository the way users type it: Docker Hub's host and
 // "library/" prefix left out.
 func shortName(repo name.Repository) string {
 	path := repo.RepositoryStr()
 	if repo.RegistryStr() == name.DefaultRegistry {
-		return strings.TrimPrefix(path, "library/")
+		// "library/a/b" is not "a/b": only an official image loses it.
+		if rest, ok := strings.CutPrefix(path, "library/"); ok && !strings.Contains(rest, "/") {
+			return rest
+		}
+		// Without its host, "docker.io/a.b/c" would name host "a.b".
+		if first, _, _ := strings.Cut(path, "/"); !strings.ContainsAny(first, ".:") && first != "localhost" {
+			return path
+		}
 	}
 	return repo.RegistryStr() + "/" + path
 }

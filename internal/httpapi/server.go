@@ -85,16 +85,7 @@ func (s *Server) Handler() http.Handler { return recoverPanics(s.mux, s.deps.Log
 
 // Serve answers on l until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		// No write timeout: a synchronous update answers when the pass is
-		// done, which may take minutes.
-		IdleTimeout:    120 * time.Second,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(s.deps.Log.Handler(), slog.LevelDebug),
-	}
+	srv := s.httpServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

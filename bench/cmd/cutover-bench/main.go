@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cutover/cutover/bench"
 )
@@ -27,7 +28,9 @@ func main() {
 	flag.StringVar(&o.Cutover, "cutover", "bin/cutover", "the cutover binary to measure")
 	flag.StringVar(&o.Repo, "repo", ".", "repository root (the test app is built from testdata/app)")
 	flag.StringVar(&o.Registry, "registry", "127.0.0.1:5000", "plain registry behind the counting proxy")
-	flag.IntVar(&o.RestartParallel, "restart-parallel", 4, "docker restarts at once when measuring the floor")
+	flag.IntVar(&o.RestartParallel, "restart-parallel", 4, "docker restarts at once for the second floor (1 skips it)")
+	flag.DurationVar(&o.ProbeInterval, "probe-interval", 10*time.Millisecond, "poll interval of a container in play")
+	flag.DurationVar(&o.ProbeIdleInterval, "probe-idle-interval", 250*time.Millisecond, "poll interval of an idle container (= -probe-interval polls all fast always)")
 	flag.StringVar(&o.Work, "work", "", "directory for logs and data (default: a temporary one, removed after a clean run)")
 	flag.Parse()
 
