@@ -33,7 +33,9 @@ run:
 test:
 	bash scripts/setup-env.sh
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 40m ./...
+	# Restarts dockerd, so it runs alone, before everything else.
+	CUTOVER_DISRUPTIVE=1 $(GO) test -count=1 -timeout 10m -run '^TestDisruptive' ./internal/cli/
+	$(GO) test -race -count=1 -timeout 60m ./...
 
 bench:
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no bench/run.sh yet"; fi

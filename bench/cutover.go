@@ -76,9 +76,27 @@ func (c Cutover) Run(ctx context.Context, label string, timeout time.Duration, a
 		}
 	}
 	if err != nil {
-		return res, fmt.Errorf("cutover %s: %v (output in %s)", strings.Join(args, " "), err, logPath)
+		return res, fmt.Errorf("cutover %s: %v: %q (output in %s)", shortArgs(args), err, lastLine(logPath), logPath)
 	}
 	return res, nil
+}
+
+// shortArgs shows a command line without its long list of names.
+func shortArgs(args []string) string {
+	if len(args) <= 6 {
+		return strings.Join(args, " ")
+	}
+	return fmt.Sprintf("%s … (%d more)", strings.Join(args[:5], " "), len(args)-5)
+}
+
+// lastLine is the last line of a log, where cutover says why it failed.
+func lastLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
 }
 
 // checkedContainer is one container of `cutover check --json`.

@@ -85,7 +85,7 @@ func (r SizeResult) Markdown() string {
 
 	updated := fmt.Sprintf("%d of %d answer v2", r.OnNewVersion, r.N)
 	if r.UpdateErr != nil {
-		updated += "; update failed: " + strings.ReplaceAll(r.UpdateErr.Error(), "|", "/")
+		updated += "; failed: " + cell(r.UpdateErr.Error())
 	}
 	row("update of all N: wall time", secs(r.UpdateWall), fmt.Sprintf("< %s at N=%d", secs(targetUpdateWall), targetN), atN(r.UpdateWall < targetUpdateWall))
 	row("update: result", updated, fmt.Sprintf("%d of %d", r.N, r.N), yesNo(r.OnNewVersion == r.N && r.UpdateErr == nil))
@@ -111,7 +111,11 @@ func (r SizeResult) Markdown() string {
 
 	rereqs := r.RecheckTraffic.Total(clientCutover)
 	row("check again, nothing changed: requests", trafficDetail(r.RecheckTraffic, clientCutover), fmt.Sprintf("≤ %d", r.allowedRequests()), yesNo(rereqs <= r.allowedRequests()))
-	row("update again, nothing changed: pulls", fmt.Sprintf("%d (in %s)", r.ReupdateTraffic.Total(clientEngine), secs(r.ReupdateWall)), "0", yesNo(r.ReupdateTraffic.Total(clientEngine) == 0))
+	again := fmt.Sprintf("%d (in %s)", r.ReupdateTraffic.Total(clientEngine), secs(r.ReupdateWall))
+	if r.ReupdateErr != nil {
+		again += "; failed: " + cell(r.ReupdateErr.Error())
+	}
+	row("update again, nothing changed: pulls", again, "0", yesNo(r.ReupdateTraffic.Total(clientEngine) == 0))
 
 	row("peak RSS of `cutover update`", mib(r.UpdatePeakRSS)+" ("+split(r.UpdateSampledRSS)+" at the sampled peak)",
 		fmt.Sprintf("< %s at N=%d", mib(targetPeakRSS), targetN), atN(r.UpdatePeakRSS < targetPeakRSS))
@@ -211,6 +215,11 @@ func gapText(maxGap, median time.Duration, lost, n int) string {
 		s += fmt.Sprintf(" (%d of %d did not answer again)", lost, n)
 	}
 	return s
+}
+
+// cell makes text safe in a table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", "/", "\n", " ").Replace(s)
 }
 
 func yesNo(ok bool) string {

@@ -229,6 +229,7 @@ type SizeResult struct {
 	RecheckTraffic  Traffic
 	ReupdateWall    time.Duration
 	ReupdateTraffic Traffic
+	ReupdateErr     error
 
 	ServeIdleRSS RSSSample
 	Dashboard    bool
@@ -315,11 +316,8 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	}
 	r.RecheckWall, r.RecheckTraffic = res.Wall, b.proxy.Traffic()
 	b.proxy.Reset()
-	res, err = b.cutover.Run(ctx, fmt.Sprintf("n%d-reupdate", f.N), 10*time.Minute,
+	res, r.ReupdateErr = b.cutover.Run(ctx, fmt.Sprintf("n%d-reupdate", f.N), 10*time.Minute,
 		append([]string{"update", "--data-dir", filepath.Join(b.o.Work, fmt.Sprintf("n%d-update-data", f.N))}, f.Names...)...)
-	if err != nil {
-		return r, err
-	}
 	r.ReupdateWall, r.ReupdateTraffic = res.Wall, b.proxy.Traffic()
 	p.Stop()
 

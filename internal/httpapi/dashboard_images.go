@@ -255,11 +255,15 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) err
 	case err != nil:
 		return badRequestf("cannot read the request body: %v", err)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	switch strings.TrimSpace(string(body)) {
+	case "":
 		if emptyOK {
 			return nil
 		}
 		return badRequestf("empty body: send a JSON object")
+	case "null":
+		// It would decode to nothing and read as "no values sent".
+		return badRequestf("the body must be a JSON object, not null")
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()

@@ -142,6 +142,7 @@ func TestDashboardBadBodies(t *testing.T) {
 		{"array", `[1,2]`, "must be a JSON object"},
 		{"unknown field", `{"nope":1}`, "unknown field"},
 		{"two objects", `{} {}`, "unexpected data"},
+		{"null", `null`, "not null"},
 	}
 	for _, p := range paths {
 		for _, b := range bodies {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,13 @@ type outcomeJSON struct {
 // repository is named in ?image= (comma separated, repeatable), and answers
 // with its report; ?async=true answers 202 at once with the pass id.
 func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	// A pair that does not parse must not vanish: without its image filter
+	// the pass would update every container.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, badRequestf("malformed query: %v", err))
+		return
+	}
 	var images []string
 	for _, v := range q["image"] {
 		for _, img := range strings.Split(v, ",") {
