@@ -3,8 +3,10 @@ package bench
 import (
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +148,56 @@ func TestContainerHostAddr(t *testing.T) {
 	}
 	if got := ci.hostAddr("9000/tcp"); got != "" {
 		t.Errorf("hostAddr of an unpublished port: got %q, want empty", got)
+	}
+}
+
+func TestWithBenchLabel(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `{"label":{"cutover.bench=1":true}}`},
+		{`{"status":{"running":true}}`, `{"label":{"cutover.bench=1":true},"status":{"running":true}}`},
+		{`{"label":{"a=b":true}}`, `{"label":{"a=b":true,"cutover.bench=1":true}}`},
+		{`{"label":["a=b"]}`, `{"label":["a=b","cutover.bench=1"]}`},
+	}
+	for _, tt := range tests {
+		if got := withBenchLabel(tt.in); got != tt.want {
+			t.Errorf("withBenchLabel(%s): got %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// The engine proxy narrows container lists to the bench's and passes
+// every other call through untouched.
+func TestEngineProxyFiltersContainerLists(t *testing.T) {
+	dir := t.TempDir()
+	var got []string
+	upstream := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.URL.Query().Get("filters"))
+	})}
+	ln, err := net.Listen("unix", filepath.Join(dir, "upstream.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go upstream.Serve(ln)
+	defer upstream.Close()
+	p, err := StartEngineProxy(dir, filepath.Join(dir, "upstream.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	api := newEngineAPI(strings.TrimPrefix(p.Host(), "unix://"))
+	ctx := t.Context()
+	for _, path := range []string{"/v1.41/containers/json?all=1", "/containers/json", "/v1.41/containers/abc/json"} {
+		if err := api.do(ctx, http.MethodGet, path, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		`GET /v1.41/containers/json {"label":{"cutover.bench=1":true}}`,
+		`GET /containers/json {"label":{"cutover.bench=1":true}}`,
+		`GET /v1.41/containers/abc/json `,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests upstream (-want +got):\n%s", diff)
 	}
 }

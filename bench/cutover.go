@@ -18,21 +18,32 @@ import (
 	"time"
 )
 
-// Cutover runs the cutover binary under test. Every run gets its own data
-// directory under Work and leaves its output in Work/<label>.log.
+// Cutover runs the cutover binary under test. Every run leaves its output
+// in Work/<label>.log.
 type Cutover struct {
 	Bin  string
 	Work string
+	// Engine is the DOCKER_HOST cutover is given.
+	Engine string
+}
+
+func (c Cutover) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, c.Bin, args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+c.Engine)
+	// A bench killed without its cleanup must not leave cutover running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
 }
 
 // RunResult is one finished cutover command.
 type RunResult struct {
 	Wall time.Duration
-	// PeakRSS is the process's maximum resident set, as the kernel counted
-	// it for wait4 (ru_maxrss), in bytes.
+	// PeakRSS is the process's high-water resident set (VmHWM), read every
+	// 10 ms, in bytes. The kernel's ru_maxrss would not do: a child started
+	// with vfork inherits the parent's high-water mark at exec.
 	PeakRSS int64
-	// Sampled is the largest resident set seen by polling every 10 ms, split
-	// into heap and stacks (anonymous) and mapped files, mostly the binary.
+	// Sampled is the largest resident set seen, split into the process's own
+	// memory (anonymous) and mapped files, mostly the binary.
 	Sampled RSSSample
 	Stdout  []byte
 }
@@ -40,6 +51,7 @@ type RunResult struct {
 // RSSSample is one reading of /proc/PID/status, in bytes.
 type RSSSample struct {
 	RSS, Anon, File int64
+	HWM             int64 // the high-water mark so far
 }
 
 // Run runs cutover with args, bounded by timeout, and fails when it exits
@@ -53,11 +65,10 @@ func (c Cutover) Run(ctx context.Context, label string, timeout time.Duration, a
 		return RunResult{}, err
 	}
 	defer logf.Close()
-	cmd := exec.CommandContext(ctx, c.Bin, args...)
+	cmd := c.command(ctx, args...)
 	var stdout bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&stdout, logf)
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	err = cmd.Start()
 	var peak RSSSample
@@ -69,12 +80,7 @@ func (c Cutover) Run(ctx context.Context, label string, timeout time.Duration, a
 		close(stop)
 		peak = <-sampled
 	}
-	res := RunResult{Wall: time.Since(start), Stdout: stdout.Bytes(), Sampled: peak}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.PeakRSS = ru.Maxrss * 1024
-		}
-	}
+	res := RunResult{Wall: time.Since(start), Stdout: stdout.Bytes(), Sampled: peak, PeakRSS: peak.HWM}
 	if err != nil {
 		return res, fmt.Errorf("cutover %s: %v: %q (output in %s)", shortArgs(args), err, lastLine(logPath), logPath)
 	}
@@ -149,11 +155,10 @@ func (c Cutover) StartServe(ctx context.Context, label string, want int) (*Serve
 		return nil, err
 	}
 	s := &Serve{URL: "http://" + port, Token: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36), done: make(chan error, 1), log: logf}
-	s.cmd = exec.Command(c.Bin, "serve", "--listen", port, "--data-dir", data,
+	s.cmd = c.command(context.WithoutCancel(ctx), "serve", "--listen", port, "--data-dir", data,
 		"--scope", benchScope, "--http-api-update", "--http-api-token", s.Token,
 		"--log-level", "warn", "--no-startup-message")
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
@@ -265,8 +270,12 @@ func sampleRSS(pid int, stop <-chan struct{}) RSSSample {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if s, err := readRSS(pid); err == nil && s.RSS > peak.RSS {
-			peak = s
+		if s, err := readRSS(pid); err == nil {
+			hwm := max(peak.HWM, s.HWM)
+			if s.RSS > peak.RSS {
+				peak = s
+			}
+			peak.HWM = hwm
 		}
 		select {
 		case <-stop:
@@ -294,7 +303,7 @@ func readRSS(pid int) (RSSSample, error) {
 	if _, ok := kb["VmRSS"]; !ok {
 		return RSSSample{}, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 	}
-	return RSSSample{RSS: kb["VmRSS"], Anon: kb["RssAnon"], File: kb["RssFile"] + kb["RssShmem"]}, nil
+	return RSSSample{RSS: kb["VmRSS"], Anon: kb["RssAnon"], File: kb["RssFile"] + kb["RssShmem"], HWM: kb["VmHWM"]}, nil
 }
 
 // freePort returns a loopback address nobody listens on right now.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -16,9 +17,18 @@ const cliTimeout = 2 * time.Minute
 // docker runs the docker CLI and returns its trimmed stdout; an error carries
 // the command line and stderr.
 func docker(ctx context.Context, args ...string) (string, error) {
+	return dockerAt(ctx, "", args...)
+}
+
+// dockerAt is docker talking to the engine at host (a DOCKER_HOST value),
+// or the default one when host is empty.
+func dockerAt(ctx context.Context, host string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, cliTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "docker", args...)
+	if host != "" {
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

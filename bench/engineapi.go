@@ -24,14 +24,7 @@ type engineAPI struct {
 	hc *http.Client
 }
 
-func newEngineAPI() (*engineAPI, error) {
-	sock := "/var/run/docker.sock"
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		if !strings.HasPrefix(h, "unix://") {
-			return nil, fmt.Errorf("DOCKER_HOST=%s: the bench needs a local engine on a unix socket", h)
-		}
-		sock = strings.TrimPrefix(h, "unix://")
-	}
+func newEngineAPI(sock string) *engineAPI {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -39,7 +32,20 @@ func newEngineAPI() (*engineAPI, error) {
 		},
 		MaxIdleConnsPerHost: 16,
 	}
-	return &engineAPI{hc: &http.Client{Transport: tr}}, nil
+	return &engineAPI{hc: &http.Client{Transport: tr}}
+}
+
+// engineSocket is the local engine's unix socket: DOCKER_HOST's, or the
+// default one.
+func engineSocket() (string, error) {
+	h := os.Getenv("DOCKER_HOST")
+	if h == "" {
+		return "/var/run/docker.sock", nil
+	}
+	if !strings.HasPrefix(h, "unix://") {
+		return "", fmt.Errorf("DOCKER_HOST=%s: the bench needs a local engine on a unix socket", h)
+	}
+	return strings.TrimPrefix(h, "unix://"), nil
 }
 
 // do sends one request and decodes a JSON answer into out (when not nil). A

@@ -105,6 +105,7 @@ func (o Options) withDefaults() Options {
 type bencher struct {
 	o       Options
 	api     *engineAPI
+	engine  *EngineProxy // what cutover and the floor's restarts talk to
 	proxy   *Proxy
 	cutover Cutover
 	started time.Time
@@ -122,9 +123,11 @@ func Run(ctx context.Context, o Options, w io.Writer) (err error) {
 		return fmt.Errorf("no cutover binary given")
 	}
 	b := &bencher{o: o, started: time.Now()}
-	if b.api, err = newEngineAPI(); err != nil {
+	sock, err := engineSocket()
+	if err != nil {
 		return err
 	}
+	b.api = newEngineAPI(sock)
 	if o.Work == "" {
 		if o.Work, err = os.MkdirTemp("", "cutover-bench-"); err != nil {
 			return err
@@ -137,8 +140,15 @@ func Run(ctx context.Context, o Options, w io.Writer) (err error) {
 			}
 		}()
 	}
+	if err := os.MkdirAll(o.Work, 0o755); err != nil {
+		return err
+	}
 	b.o.Work = o.Work
-	b.cutover = Cutover{Bin: o.Cutover, Work: o.Work}
+	if b.engine, err = StartEngineProxy(o.Work, sock); err != nil {
+		return err
+	}
+	defer b.engine.Close()
+	b.cutover = Cutover{Bin: o.Cutover, Work: o.Work, Engine: b.engine.Host()}
 
 	fmt.Fprintf(w, "### Machine\n\n%s\n", DescribeMachine(ctx, o.Repo).Markdown())
 	b.progress("removing leftovers of earlier runs")
@@ -354,7 +364,7 @@ func (b *bencher) floor(ctx context.Context, p *Prober, names []string, parallel
 			// Poll fast from before the restart, as from before a swap.
 			p.InPlay(name)
 			time.Sleep(3 * b.o.ProbeInterval)
-			_, err := docker(gctx, "restart", "-t", "10", name)
+			_, err := dockerAt(gctx, b.engine.Host(), "restart", "-t", "10", name)
 			return err
 		})
 	}

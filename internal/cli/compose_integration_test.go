@@ -28,10 +28,10 @@ import (
 // updater labelled enable=false is left alone although its own image is
 // stale too.
 //
-// The updater watches the whole engine unless told otherwise, and other tests
-// run beside this one, so a second compose file gives both services a scope
-// of their own (what a Watchtower user running two instances writes); the
-// example itself is used as it is.
+// The example mounts the engine's socket, and cutover watches every container
+// it sees; other tests share the engine. So the one change to the example, in
+// a second compose file, mounts a view of the engine that lists only this
+// project's containers instead.
 func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 	t.Parallel()
 	requireCompose(t)
@@ -48,21 +48,21 @@ func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 	appRepo := strings.TrimSuffix(appRef, ":latest")
 	_, port, _ := net.SplitHostPort(freeAddr(t))
 
-	scope := testenv.Name(t, "scope")
-	p := startCompose(t, root, "examples/watchtower-compose.yml", fmt.Sprintf(`services:
+	project := composeProjectName(t)
+	socket := engineView(t, func(l map[string]string) bool { return l["com.docker.compose.project"] == project })
+	p := startCompose(t, root, project, "examples/watchtower-compose.yml", fmt.Sprintf(`services:
   app-monitored-by-watchtower:
     labels:
-      - "com.centurylinklabs.watchtower.scope=%[1]s"
       - "%[2]s"
   watchtower:
-    environment:
-      - WATCHTOWER_SCOPE=%[1]s
+    volumes:
+      - %[1]s:/var/run/docker.sock
     labels:
-      - "com.centurylinklabs.watchtower.scope=%[1]s"
       - "%[2]s"
-`, scope, testenv.TestLabel), "CUTOVER_IMAGE="+updaterRef, "APP_IMAGE="+appRef, "HTTP_PORT="+port)
+`, socket, testenv.TestLabel), "CUTOVER_IMAGE="+updaterRef, "APP_IMAGE="+appRef, "HTTP_PORT="+port)
 	app := p.container(t, "app-monitored-by-watchtower")
 	updater := p.container(t, "watchtower")
+	requireMount(t, updater, socket, "/var/run/docker.sock")
 	relayRegistries(t, updater, testenv.PlainRegistry)
 	waitHealthy(t, "http://127.0.0.1:"+port+"/health", p)
 
@@ -148,7 +148,8 @@ func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 // TestIntegrationComposeDeployFromCI runs compose.yml, with the config.json
 // volume its comment suggests, and deploys a private image the way the
 // README's "Deploy from CI" section does: the key from cutover api-key,
-// autodok's curl request.
+// autodok's curl request. As above, cutover gets a view of the engine that
+// shows only the test's containers.
 func TestIntegrationComposeDeployFromCI(t *testing.T) {
 	t.Parallel()
 	requireCompose(t)
@@ -158,9 +159,10 @@ func TestIntegrationComposeDeployFromCI(t *testing.T) {
 
 	image := testenv.Name(t, "cutover") + ":latest"
 	makeImage(t, root, image)
+	project := composeProjectName(t)
 	appRef, _, pushApp := imagePair(t, testenv.AuthRegistry, testenv.ImageSpec{})
 	appName := testenv.Name(t, "foo")
-	testenv.RunContainer(t, appName, appRef)
+	testenv.RunContainer(t, appName, "--label", ownerLabel+"="+project, appRef)
 	pushApp(testenv.ImageSpec{})
 	v2 := localImageID(t, appRef)
 
@@ -171,15 +173,20 @@ func TestIntegrationComposeDeployFromCI(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(freeAddr(t))
-	p := startCompose(t, root, "compose.yml", fmt.Sprintf(`services:
+	socket := engineView(t, func(l map[string]string) bool {
+		return l["com.docker.compose.project"] == project || l[ownerLabel] == project
+	})
+	p := startCompose(t, root, project, "compose.yml", fmt.Sprintf(`services:
   cutover:
     volumes:
+      - %s:/var/run/docker.sock
       - %s:/config.json:ro
     ports:
       - "127.0.0.1:%s:8080"
     labels:
       - "%s"
-`, cfg, port, testenv.TestLabel), "CUTOVER_IMAGE="+image)
+`, socket, cfg, port, testenv.TestLabel), "CUTOVER_IMAGE="+image)
+	requireMount(t, p.container(t, "cutover"), socket, "/var/run/docker.sock")
 	relayRegistries(t, p.container(t, "cutover"), testenv.AuthRegistry)
 	waitHealthy(t, "http://127.0.0.1:"+port+"/health", p)
 
@@ -208,6 +215,26 @@ func TestIntegrationComposeDeployFromCI(t *testing.T) {
 	}
 }
 
+// ownerLabel marks a container made outside a compose project as the test's,
+// for engineView; its value is the project's name.
+const ownerLabel = "cutover.test.owner"
+
+// composeProjectName returns a project name unique to the test. Compose 1.x
+// drops hyphens from project names, so there are none.
+func composeProjectName(t *testing.T) string {
+	return strings.ReplaceAll(testenv.Name(t, "compose"), "-", "")
+}
+
+// requireMount fails the test unless the container has source mounted at
+// target: the second compose file must have replaced the example's mount.
+func requireMount(t *testing.T, container, source, target string) {
+	t.Helper()
+	got := testenv.Docker(t, "inspect", "--format", `{{range .Mounts}}{{if eq .Destination "`+target+`"}}{{.Source}}{{end}}{{end}}`, container)
+	if got != source {
+		t.Fatalf("container %s: %s mounted from %q, want %q", container, target, got, source)
+	}
+}
+
 // composeProject is one docker-compose project a test started.
 type composeProject struct {
 	name  string
@@ -232,14 +259,14 @@ func requireCompose(t *testing.T) {
 // startCompose runs docker-compose up -d on the repository's file plus an
 // override written for the test, in a project of its own, and takes the
 // project down with its volumes when the test ends.
-func startCompose(t *testing.T, root, file, override string, env ...string) *composeProject {
+func startCompose(t *testing.T, root, name, file, override string, env ...string) *composeProject {
 	t.Helper()
 	extra := filepath.Join(t.TempDir(), "compose.override.yml")
 	if err := os.WriteFile(extra, []byte(override), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := &composeProject{
-		name:  strings.ReplaceAll(testenv.Name(t, "compose"), "-", ""),
+		name:  name,
 		files: []string{filepath.Join(root, file), extra},
 		env:   env,
 		dir:   root,

@@ -45,6 +45,9 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	if err != nil {
 		return err
 	}
+	if o.checkInterval <= 0 {
+		return fmt.Errorf("--check-interval must be positive, got %s", o.checkInterval)
+	}
 	key, err := loadKey(g.dataDir, o.httpAPIToken, log)
 	if err != nil {
 		return err

@@ -132,6 +132,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{[]string{"--interval", "30", "--schedule", "0 0 4 * * *"}, "--schedule and --interval both given: use one"},
 		{[]string{"--schedule", "0 4 * * *"}, `--schedule "0 4 * * *"`},
 		{[]string{"--log-format", "xml"}, `--log-format "xml": want text or json`},
+		{[]string{"--check-interval", "0s"}, "--check-interval must be positive, got 0s"},
 		{[]string{"--notification-url", "nope://x"}, "notification URL"},
 	} {
 		r := cutover(t, append([]string{"serve", "--listen", "127.0.0.1:0"}, tc.args...)...)

@@ -154,11 +154,12 @@ func (e *Engine) pullAll(ctx context.Context, steps []Step, sink Sink) map[strin
 	for _, s := range steps {
 		names[s.Image] = append(names[s.Image], s.Container.Name)
 	}
+	seen := map[string]bool{}
 	for _, s := range steps {
-		if _, seen := out[s.Image]; seen {
+		if seen[s.Image] {
 			continue
 		}
-		out[s.Image] = nil
+		seen[s.Image] = true
 		if !s.NeedsPull {
 			continue
 		}

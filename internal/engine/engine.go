@@ -40,6 +40,11 @@ type Options struct {
 	// AfterStep, when set, is called once each swap step is done. It exists
 	// for fault injection.
 	AfterStep func(SwapStep)
+	// OrphanAge is how old the new container of a swap the journal does not
+	// know must be before Recover takes it as abandoned rather than another
+	// process's swap in flight. Default: twice the stop and health timeouts,
+	// plus a minute.
+	OrphanAge time.Duration
 	// Self is the id of the container this process runs in, if any. Its own
 	// update is handed to HandOver instead of swapped from inside: a process
 	// cannot stop itself and carry on.
@@ -76,6 +81,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.OrphanAge <= 0 {
+		o.OrphanAge = 2*(o.StopTimeout+o.HealthTimeout) + time.Minute
 	}
 	return o
 }

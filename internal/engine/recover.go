@@ -22,7 +22,9 @@ type Recovery struct {
 // so each container the user had exists once, under its name, running if it
 // was: on the new image when that had passed its health gate, else on the
 // old one. Leftovers are removed. Running it again changes nothing more.
-// Swaps this process is running are left alone.
+// Swaps this process is running are left alone; so are leftovers the
+// journal does not know whose new container is younger than OrphanAge: they
+// may be a swap another cutover process is making right now.
 func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 	var rep Recovery
 	all, err := e.rt.Containers(ctx, true)
@@ -39,8 +41,23 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 			pending[recs[i].Name] = &recs[i]
 		}
 	}
+	journaled := map[string]bool{}
+	for n := range pending {
+		journaled[n] = true
+	}
+	young := map[string]bool{}
 	for _, c := range all {
 		base, role := swapRole(c)
+		if role == "" && c.Labels[SwapLabelRole] == "new" {
+			base = c.Labels[SwapLabelOf]
+		}
+		if base == "" || journaled[base] {
+			if role == "" {
+				continue
+			}
+		} else if c.Labels[SwapLabelRole] == "new" && e.opts.Now().Sub(c.Created) < e.opts.OrphanAge {
+			young[base] = true
+		}
 		if role == "" {
 			continue
 		}
@@ -65,6 +82,10 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		rec := pending[name]
+		if !journaled[name] && young[name] {
+			e.log.Debug("leaving a recent swap alone: another process may be making it", "container", name)
+			continue
+		}
 		unlock, ok := e.locks.tryLock(name)
 		if !ok {
 			continue

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // memJournal is an in-memory Journal.
@@ -122,4 +123,20 @@ func TestRecoverLeavesSwapsInFlightAlone(t *testing.T) {
 		t.Errorf("recovery touched a swap this process is running: %+v %v", rep, err)
 	}
 	_ = reg
+}
+
+func TestRecoverLeavesAnotherProcessesRecentSwapAlone(t *testing.T) {
+	rt, reg, _ := world(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1", State: "exited"})
+	rt.addContainer(Container{ID: "b000000000000000", Name: "app-cutover-new", Image: "127.0.0.1:5000/app", ImageID: "sha256:img2", State: "created",
+		Created: now.Add(-time.Minute), Labels: map[string]string{SwapLabelRole: "new", SwapLabelOf: "app", SwapLabelID: "x"}})
+	e := New(rt, reg, nil, nil, Options{Now: func() time.Time { return now }})
+	if rep, err := e.Recover(context.Background()); err != nil || len(rep.Kept)+len(rep.RolledBack) != 0 {
+		t.Fatalf("a minute-old swap of another process was settled: %+v %v", rep, err)
+	}
+	later := New(rt, reg, nil, nil, Options{Now: func() time.Time { return now.Add(time.Hour) }})
+	if rep, err := later.Recover(context.Background()); err != nil || len(rep.RolledBack) != 1 {
+		t.Fatalf("an hour-old abandoned swap: got %+v %v, want it rolled back", rep, err)
+	}
 }

@@ -57,8 +57,9 @@ func hostileReport() engine.Report {
 
 // callRecorder keeps the calls that change something, in order.
 type callRecorder struct {
-	mu    sync.Mutex
-	calls []string
+	mu     sync.Mutex
+	calls  []string
+	images []string
 }
 
 func (r *callRecorder) add(format string, args ...any) {
@@ -72,19 +73,35 @@ func (r *callRecorder) take() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.calls
-	r.calls = nil
+	r.calls, r.images = nil, nil
 	return out
+}
+
+// addImages records the images a pass was asked to update.
+func (r *callRecorder) addImages(images []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.images = append(r.images, images...)
+}
+
+// triggered returns the images passes were asked for since the last take.
+func (r *callRecorder) triggered() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.images)
 }
 
 type hostilePasses struct{ rec *callRecorder }
 
 func (p hostilePasses) Trigger(_ context.Context, req daemon.Request) (daemon.Report, error) {
 	p.rec.add("trigger %q", req.Images)
+	p.rec.addImages(req.Images)
 	return daemon.Report{ID: "p1", Trigger: "api"}, nil
 }
 
 func (p hostilePasses) TriggerAsync(req daemon.Request) string {
 	p.rec.add("trigger async %q", req.Images)
+	p.rec.addImages(req.Images)
 	return "p2"
 }
 
@@ -112,6 +129,15 @@ func (d *hostileDeployer) requests() []engine.DeployRequest {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.req)
+}
+
+// takeRequests returns the requests so far and forgets them.
+func (d *hostileDeployer) takeRequests() []engine.DeployRequest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.req
+	d.req = nil
+	return out
 }
 
 // hostileJobs keeps job records, so tests can read what was saved.
