@@ -146,19 +146,21 @@ func (a *engineAPI) run(ctx context.Context, name string, spec createSpec) error
 
 // containerEvent is something the engine did to a container.
 type containerEvent struct {
-	Action string // create, start, kill, die
+	Time   time.Time
+	Action string // create, start, kill, die, stop, rename, destroy
 	ID     string
 	// Attributes are the container's name, image and labels.
 	Attributes map[string]string
 }
 
-// events streams the create, start, kill and die events of containers
+// events streams the create, start, kill, die, stop, rename and destroy
+// events of containers
 // labelled label until ctx ends or the stream breaks; the channel is closed
 // then.
 func (a *engineAPI) events(ctx context.Context, label string) (<-chan containerEvent, error) {
 	filters, _ := json.Marshal(map[string][]string{
 		"type":  {"container"},
-		"event": {"create", "start", "kill", "die"},
+		"event": {"create", "start", "kill", "die", "stop", "rename", "destroy"},
 		"label": {label},
 	})
 	path := fmt.Sprintf("/events?since=%d&filters=%s", time.Now().Unix(), url.QueryEscape(string(filters)))
@@ -182,8 +184,9 @@ func (a *engineAPI) events(ctx context.Context, label string) (<-chan containerE
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			var ev struct {
-				Action string `json:"Action"`
-				Actor  struct {
+				TimeNano int64  `json:"timeNano"`
+				Action   string `json:"Action"`
+				Actor    struct {
 					ID         string            `json:"ID"`
 					Attributes map[string]string `json:"Attributes"`
 				} `json:"Actor"`
@@ -192,7 +195,7 @@ func (a *engineAPI) events(ctx context.Context, label string) (<-chan containerE
 				continue
 			}
 			select {
-			case out <- containerEvent{Action: ev.Action, ID: ev.Actor.ID, Attributes: ev.Actor.Attributes}:
+			case out <- containerEvent{Time: time.Unix(0, ev.TimeNano), Action: ev.Action, ID: ev.Actor.ID, Attributes: ev.Actor.Attributes}:
 			case <-ctx.Done():
 				return
 			}

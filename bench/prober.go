@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -34,6 +35,9 @@ type Prober struct {
 	targets map[string]*target
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
+	// events, when set, gets one line per engine event of a fleet
+	// container, to tell afterwards what happened to a failed swap.
+	events io.Writer
 }
 
 const (
@@ -80,8 +84,9 @@ type Gap struct {
 
 // NewProber returns a prober for the named containers: each is polled every
 // interval while in play and every idle otherwise, with requests that time
-// out after timeout.
-func NewProber(api *engineAPI, names []string, interval, idle, timeout time.Duration) *Prober {
+// out after timeout. Engine events of the containers are logged to events
+// unless it is nil.
+func NewProber(api *engineAPI, names []string, interval, idle, timeout time.Duration, events io.Writer) *Prober {
 	tr := &http.Transport{MaxIdleConnsPerHost: 2, DisableCompression: true, IdleConnTimeout: 30 * time.Second}
 	p := &Prober{
 		api:      api,
@@ -89,6 +94,7 @@ func NewProber(api *engineAPI, names []string, interval, idle, timeout time.Dura
 		idle:     max(idle, interval),
 		client:   &http.Client{Transport: tr, Timeout: timeout},
 		targets:  map[string]*target{},
+		events:   events,
 	}
 	for _, n := range names {
 		p.targets[n] = &target{name: n, wake: make(chan struct{}, 1)}
@@ -273,6 +279,10 @@ func (p *Prober) follow(ctx context.Context, events <-chan containerEvent) {
 		t := p.targets[ev.Attributes[nameLabel]]
 		if t == nil {
 			continue
+		}
+		if p.events != nil {
+			fmt.Fprintf(p.events, "%s %-7s %.12s %s %s\n", ev.Time.UTC().Format("15:04:05.000"), ev.Action, ev.ID,
+				ev.Attributes["name"], ev.Attributes["signal"]+ev.Attributes["exitCode"])
 		}
 		switch ev.Action {
 		case "create", "kill", "die":

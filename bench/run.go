@@ -109,6 +109,9 @@ type bencher struct {
 	proxy   *Proxy
 	cutover Cutover
 	started time.Time
+	// failures is set when a cutover command failed without ending the run,
+	// so that its logs are kept.
+	failures bool
 }
 
 func (b *bencher) progress(format string, args ...any) {
@@ -133,7 +136,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (err error) {
 			return err
 		}
 		defer func() {
-			if err == nil {
+			if err == nil && !b.failures {
 				os.RemoveAll(o.Work)
 			} else {
 				fmt.Fprintf(o.Progress, "bench: logs kept in %s\n", o.Work)
@@ -255,8 +258,13 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	r.Setup = time.Since(t)
 	var res RunResult
 
-	p := NewProber(b.api, f.Names, b.o.ProbeInterval, b.o.ProbeIdleInterval, b.o.ProbeTimeout)
-	err := p.Start(ctx)
+	evlog, err := os.Create(filepath.Join(b.o.Work, fmt.Sprintf("n%d-events.log", f.N)))
+	if err != nil {
+		return r, err
+	}
+	defer evlog.Close()
+	p := NewProber(b.api, f.Names, b.o.ProbeInterval, b.o.ProbeIdleInterval, b.o.ProbeTimeout, evlog)
+	err = p.Start(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -311,6 +319,7 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	res, r.UpdateErr = b.cutover.Run(ctx, fmt.Sprintf("n%d-update", f.N), 30*time.Minute,
 		append([]string{"update", "--data-dir", filepath.Join(b.o.Work, fmt.Sprintf("n%d-update-data", f.N))}, f.Names...)...)
 	r.UpdateWall, r.UpdatePeakRSS, r.UpdateSampledRSS = res.Wall, res.PeakRSS, res.Sampled
+	b.failures = b.failures || r.UpdateErr != nil
 	if res.Wall > 0 {
 		r.ProberCPU = (selfCPU() - cpu).Seconds() / res.Wall.Seconds()
 	}
@@ -329,6 +338,7 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	res, r.ReupdateErr = b.cutover.Run(ctx, fmt.Sprintf("n%d-reupdate", f.N), 10*time.Minute,
 		append([]string{"update", "--data-dir", filepath.Join(b.o.Work, fmt.Sprintf("n%d-update-data", f.N))}, f.Names...)...)
 	r.ReupdateWall, r.ReupdateTraffic = res.Wall, b.proxy.Traffic()
+	b.failures = b.failures || r.ReupdateErr != nil
 	p.Stop()
 
 	b.progress("N=%d: cutover serve: a pass, then idle", f.N)

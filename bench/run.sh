@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # make bench: prepares the machine (engine, registries), builds cutover and
-# the bench program, and measures cutover against the floor. The tables go to
-# stdout, progress to stderr.
+# the bench program, measures cutover against the floor, then runs the Go
+# benchmarks. Markdown goes to stdout, progress to stderr.
 #
 #   BENCH_SIZES="10 40"      fleet sizes (default "10 40 100")
 #   BENCH_API_SIZES="200"    container counts for GET /api/images (default "200 500")
-#   BENCH_ARGS="..."         more flags for cutover-bench (see -help)
+#   BENCH_ARGS="..."         more flags for cutover-bench (bin/cutover-bench -help)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,4 +16,9 @@ GO="${GO:-go}"
 CGO_ENABLED=0 "$GO" build -o bin/cutover ./cmd/cutover
 "$GO" build -o bin/cutover-bench ./bench/cmd/cutover-bench
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
-exec bin/cutover-bench -cutover bin/cutover -repo "$root" ${BENCH_ARGS:-}
+bin/cutover-bench -cutover bin/cutover -repo "$root" ${BENCH_ARGS:-}
+
+# The engine's and the dashboard's own cost, over in-memory fakes.
+printf '\n### Go benchmarks\n\n```\n'
+"$GO" test -run '^$' -bench . -benchmem ./internal/engine/ ./internal/httpapi/
+printf '```\n'

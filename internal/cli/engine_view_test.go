@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -56,6 +57,9 @@ func engineView(t *testing.T, owns func(labels map[string]string) bool) string {
 		},
 		// Pull progress and events are streams: pass each write on at once.
 		FlushInterval: -1,
+		// A client that goes away mid-stream (a cutover container being
+		// stopped) is no news; the client of a failed call gets a 502.
+		ErrorLog: log.New(io.Discard, "", 0),
 		ModifyResponse: func(resp *http.Response) error {
 			if resp.Request.Method != http.MethodGet || resp.StatusCode != http.StatusOK ||
 				!containerList.MatchString(resp.Request.URL.Path) {

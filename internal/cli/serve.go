@@ -135,7 +135,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return nil
 	}
 
-	deps := httpapi.Deps{Key: key, Deployer: a.engine, Jobs: a.store, Engine: a.rt, Log: log}
+	deps := httpapi.Deps{Key: key, Deployer: a.engine, Jobs: a.store, Engine: a.rt, Log: log, Events: tracker}
 	if o.httpAPIUpdate {
 		deps.Passes = d
 	}

@@ -27,8 +27,10 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 			}
 			defer a.Close()
 			if !dryRun {
+				// A swap that cannot be settled now is retried next time; it
+				// does not stop the update asked for.
 				if err := a.recoverSwaps(ctx); err != nil {
-					return err
+					log.Warn(err.Error())
 				}
 			}
 			report, err := a.engine.Check(ctx, engine.CheckOptions{Names: names})

@@ -113,6 +113,12 @@ func (d *dashboard) imageAction(w http.ResponseWriter, r *http.Request) {
 
 func (d *dashboard) updateOne(w http.ResponseWriter, id string) {
 	cs, ok := d.find(id)
+	if !ok && d.Progress.Busy(id) {
+		// Mid-swap the container is briefly under another name: the update
+		// asked for is the one under way.
+		writeJSON(w, http.StatusOK, updating)
+		return
+	}
 	if !ok {
 		textError(w, http.StatusNotFound, "container not found")
 		return

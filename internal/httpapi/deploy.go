@@ -69,12 +69,12 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wait, err := strconv.ParseBool(r.URL.Query().Get("wait")); err == nil && !wait {
-		j := s.jobs.start(req, s.deps.Deployer)
+		j := s.jobs.start(req, s.deps.Deployer, s.deps.Events)
 		writeJSON(w, http.StatusAccepted, map[string]string{"id": j, "status_url": "/update/" + j})
 		return
 	}
 	// The client going away must not cut a deploy short.
-	out, err := s.deps.Deployer.Deploy(context.WithoutCancel(r.Context()), req, nil)
+	out, err := s.deps.Deployer.Deploy(context.WithoutCancel(r.Context()), req, s.deps.Events)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -77,7 +77,7 @@ func FuzzDeployRequest(f *testing.F) {
 	} {
 		f.Add(s.ct, s.body)
 	}
-	h := newHostileServer(f, hostileOptions{noLimiter: true})
+	h := newHostileServer(f, hostileOptions{fuzzing: true})
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		w := fuzzDo(h, "POST", "/update", map[string]string{"Authorization": "Bearer " + hostileKey, "Content-Type": contentType}, body)
 		checkAnswer(t, w)
@@ -107,7 +107,7 @@ func FuzzAutoUpdateRequest(f *testing.F) {
 	for i, body := range []string{``, `{}`, `{"auto_update":true}`, `{"auto_update":false}`, `{"auto_update":null}`, `null`, `{"auto_update":"yes"}`, `{"autoupdate":true}`, `[true]`, `{"auto_update":true}{}`, " \n\t", `{"auto_update":tru`} {
 		f.Add(uint8(i), body)
 	}
-	h := newHostileServer(f, hostileOptions{noLimiter: true})
+	h := newHostileServer(f, hostileOptions{fuzzing: true})
 	f.Fuzz(func(t *testing.T, which uint8, body string) {
 		w := fuzzDo(h, "POST", "/api/images/"+ids[int(which)%len(ids)]+"/auto-update", map[string]string{"Authorization": "Bearer " + hostileKey}, body)
 		checkAnswer(t, w)
@@ -133,7 +133,7 @@ func FuzzLoginRequest(f *testing.F) {
 	} {
 		f.Add(body)
 	}
-	h := newHostileServer(f, hostileOptions{noLimiter: true})
+	h := newHostileServer(f, hostileOptions{fuzzing: true})
 	f.Fuzz(func(t *testing.T, body string) {
 		w := fuzzDo(h, "POST", "/api/login", nil, body)
 		checkAnswer(t, w)
@@ -165,7 +165,7 @@ func FuzzGroupUpdateRequest(f *testing.F) {
 	} {
 		f.Add(body)
 	}
-	h := newHostileServer(f, hostileOptions{noLimiter: true})
+	h := newHostileServer(f, hostileOptions{fuzzing: true})
 	f.Fuzz(func(t *testing.T, body string) {
 		w := fuzzDo(h, "POST", "/api/groups/update", map[string]string{"Authorization": "Bearer " + hostileKey}, body)
 		checkAnswer(t, w)
@@ -209,7 +209,7 @@ func FuzzRequestTarget(f *testing.F) {
 	} {
 		f.Add(s.method, s.target, s.body)
 	}
-	h := newHostileServer(f, hostileOptions{noLimiter: true})
+	h := newHostileServer(f, hostileOptions{fuzzing: true})
 	f.Fuzz(func(t *testing.T, method, target, body string) {
 		raw := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: cutover.test\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s", method, target, hostileKey, len(body), body)
 		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))

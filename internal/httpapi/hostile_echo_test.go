@@ -73,7 +73,7 @@ func TestNoHeaderBuiltFromInput(t *testing.T) {
 // registry credentials sent with a deploy appear in no answer, no log line
 // (at debug level), no job record and no metric, whatever is tried.
 func TestSecretsStayOut(t *testing.T) {
-	h := newHostileServer(t, hostileOptions{noLimiter: true})
+	h := newHostileServer(t, hostileOptions{})
 	addr := strings.TrimPrefix(h.serve(t), "http://")
 	const regPassword = "registry-secret-9b1d"
 	const regToken = "registry-token-5c2f"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -249,8 +250,9 @@ type hostileServer struct {
 }
 
 type hostileOptions struct {
-	// noLimiter leaves login attempts unlimited, as fuzzing needs.
-	noLimiter bool
+	// fuzzing leaves login attempts unlimited and drops the logs, which
+	// would grow with every input.
+	fuzzing bool
 }
 
 func newHostileServer(t testing.TB, o hostileOptions) *hostileServer {
@@ -272,7 +274,7 @@ func newHostileServer(t testing.TB, o hostileOptions) *hostileServer {
 		t.Fatal(err)
 	}
 	auth := httpapi.DashboardAuth{Credentials: creds, Sessions: countingSessions{Sessions: mgr, rec: rec}}
-	if !o.noLimiter {
+	if !o.fuzzing {
 		auth.Limiter = session.NewLimiter(nil)
 	}
 	closing := make(chan struct{})
@@ -288,7 +290,11 @@ func newHostileServer(t testing.TB, o hostileOptions) *hostileServer {
 		Auth:       auth,
 		Closing:    closing,
 	}
-	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var sink io.Writer = h.logs
+	if o.fuzzing {
+		sink = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.server = httpapi.New(httpapi.Deps{
 		Key:       apikey.Given(hostileKey, "test"),
 		Passes:    hostilePasses{rec: rec},

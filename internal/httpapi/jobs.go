@@ -59,7 +59,7 @@ func newJobs(store JobStore, log *slog.Logger) *jobs {
 	return &jobs{store: store, log: log, live: map[string]*job{}}
 }
 
-func (js *jobs) start(req engine.DeployRequest, d Deployer) string {
+func (js *jobs) start(req engine.DeployRequest, d Deployer, also engine.Sink) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	now := time.Now().UTC()
@@ -69,7 +69,12 @@ func (js *jobs) start(req engine.DeployRequest, d Deployer) string {
 	js.mu.Unlock()
 	js.save(j)
 	go func() {
-		out, err := d.Deploy(context.Background(), req, engine.SinkFunc(func(e engine.Event) { js.observe(j, e) }))
+		out, err := d.Deploy(context.Background(), req, engine.SinkFunc(func(e engine.Event) {
+			js.observe(j, e)
+			if also != nil {
+				also.Emit(e)
+			}
+		}))
 		js.mu.Lock()
 		if err != nil {
 			j.State, j.HTTPStatus, j.Result = jobFailed, statusOf(err), map[string]any{"error": err.Error()}

@@ -41,9 +41,12 @@ type Deps struct {
 	Passes   Passes       // /v1/update; nil unless --http-api-update
 	Metrics  http.Handler // /v1/metrics; nil unless --http-api-metrics
 	Deployer Deployer     // /update
-	Jobs     JobStore
-	Engine   Pinger
-	Log      *slog.Logger
+	// Events, when set, hears every deploy's progress too, so every surface
+	// shows it.
+	Events engine.Sink
+	Jobs   JobStore
+	Engine Pinger
+	Log    *slog.Logger
 	// Dashboard serves /api/* and the web UI at /; nil turns them off.
 	Dashboard *Dashboard
 }
