@@ -35,6 +35,15 @@ test:
 	$(GO) vet ./...
 	# Restarts dockerd, so it runs alone, before everything else.
 	CUTOVER_DISRUPTIVE=1 $(GO) test -count=1 -timeout 10m -run '^TestDisruptive' ./internal/cli/
+	# Go fuzzes one target per run: a short run of each, on top of its seeds.
+	$(GO) test -run='^$$' -fuzz='^FuzzParseReference$$' -fuzztime=10s ./internal/engine/
+	$(GO) test -run='^$$' -fuzz='^FuzzLabels$$' -fuzztime=10s ./internal/engine/
+	$(GO) test -run='^$$' -fuzz='^FuzzDeployRequest$$' -fuzztime=10s ./internal/httpapi/
+	$(GO) test -run='^$$' -fuzz='^FuzzAutoUpdateRequest$$' -fuzztime=10s ./internal/httpapi/
+	$(GO) test -run='^$$' -fuzz='^FuzzLoginRequest$$' -fuzztime=10s ./internal/httpapi/
+	$(GO) test -run='^$$' -fuzz='^FuzzGroupUpdateRequest$$' -fuzztime=10s ./internal/httpapi/
+	$(GO) test -run='^$$' -fuzz='^FuzzRequestTarget$$' -fuzztime=10s ./internal/httpapi/
+	$(GO) test -run='^$$' -fuzz='^FuzzApplyEnv$$' -fuzztime=10s ./internal/cli/
 	$(GO) test -race -count=1 -timeout 60m ./...
 
 bench:

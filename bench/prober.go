@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,10 @@ type target struct {
 	maxGap    time.Duration
 	foreign   int // answers from another container on its port
 	moved     bool
+	// seen holds when each engine event first happened to it in the
+	// window, and answered when it first answered after its start.
+	seen     map[string]time.Time
+	answered time.Time
 }
 
 // Gap is one container's result for a window.
@@ -80,6 +85,26 @@ type Gap struct {
 	Foreign int
 	// Moved tells that the container came back on another host port.
 	Moved bool
+	// Phases splits the swap or restart by the engine's events; a phase
+	// whose events did not both happen is zero.
+	Phases Phases
+}
+
+// Phases are the steps of one swap or restart, as the engine reported them.
+type Phases struct {
+	// Prepared runs from a copy's creation to the stop signal: work a swap
+	// does while the old container still serves.
+	Prepared time.Duration
+	// Stopping runs from the stop signal until the engine has stopped it.
+	Stopping time.Duration
+	// Starting runs from then until the engine reports a container started
+	// under the name; a swap renames the two containers in it.
+	Starting time.Duration
+	// Answering runs from that start until the container first answered.
+	Answering time.Duration
+	// Gated runs from the start until the old container is removed: the
+	// health gate, with the new container already serving.
+	Gated time.Duration
 }
 
 // NewProber returns a prober for the named containers: each is polled every
@@ -135,24 +160,32 @@ func (p *Prober) Open() {
 	for _, t := range p.targets {
 		t.mu.Lock()
 		t.open, t.lastOK, t.maxGap, t.foreign, t.moved = true, now, 0, 0, false
+		t.seen, t.answered = map[string]time.Time{}, time.Time{}
 		t.mu.Unlock()
 	}
 }
 
 // Close ends the window and returns each container's longest gap; a
 // container that has not answered lately counts up to now.
-func (p *Prober) Close() []Gap {
+func (p *Prober) Close() []Gap { return p.close(nil) }
+
+// CloseOnly is Close for the named containers only.
+func (p *Prober) CloseOnly(names ...string) []Gap { return p.close(names) }
+
+func (p *Prober) close(only []string) []Gap {
 	now := time.Now()
 	var out []Gap
 	for _, t := range p.targets {
 		t.mu.Lock()
-		g := Gap{Name: t.name, Max: t.maxGap, Back: true, Foreign: t.foreign, Moved: t.moved}
+		g := Gap{Name: t.name, Max: t.maxGap, Back: true, Foreign: t.foreign, Moved: t.moved, Phases: t.phases()}
 		if since := now.Sub(t.lastOK); since > 2*p.idle+p.client.Timeout && since > g.Max {
 			g.Max, g.Back = since, false
 		}
 		t.open = false
 		t.mu.Unlock()
-		out = append(out, g)
+		if only == nil || slices.Contains(only, t.name) {
+			out = append(out, g)
+		}
 	}
 	return out
 }
@@ -165,15 +198,17 @@ func (p *Prober) InPlay(name string) {
 	}
 }
 
-// FastFor polls every container fast for d, to measure the prober's own
-// noise.
-func (p *Prober) FastFor(d time.Duration) {
+// FastFor polls the named containers fast for d, to measure the prober's
+// own noise in the conditions of a swap.
+func (p *Prober) FastFor(d time.Duration, names ...string) {
 	until := time.Now().Add(d)
-	for _, t := range p.targets {
-		t.mu.Lock()
-		t.fastUntil = until
-		t.mu.Unlock()
-		wake(t)
+	for _, n := range names {
+		if t := p.targets[n]; t != nil {
+			t.mu.Lock()
+			t.fastUntil = until
+			t.mu.Unlock()
+			wake(t)
+		}
 	}
 }
 
@@ -233,6 +268,9 @@ func (p *Prober) record(t *target, ok, foreign bool) {
 	case ok:
 		if t.open {
 			t.maxGap = max(t.maxGap, now.Sub(t.lastOK))
+			if _, started := t.seen["start"]; started && t.answered.IsZero() {
+				t.answered = now
+			}
 		}
 		t.lastOK = now
 	case foreign && t.open:
@@ -284,6 +322,7 @@ func (p *Prober) follow(ctx context.Context, events <-chan containerEvent) {
 			fmt.Fprintf(p.events, "%s %-7s %.12s %s %s\n", ev.Time.UTC().Format("15:04:05.000"), ev.Action, ev.ID,
 				ev.Attributes["name"], ev.Attributes["signal"]+ev.Attributes["exitCode"])
 		}
+		p.saw(t, ev)
 		switch ev.Action {
 		case "create", "kill", "die":
 			p.markInPlay(t)
@@ -297,6 +336,40 @@ func (p *Prober) follow(ctx context.Context, events <-chan containerEvent) {
 			t.mu.Unlock()
 			wake(t)
 		}
+	}
+}
+
+// saw notes the first time each event happened to t within the window; a
+// start counts only once the container was stopped.
+func (p *Prober) saw(t *target, ev containerEvent) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.open {
+		return
+	}
+	if _, ok := t.seen[ev.Action]; ok {
+		return
+	}
+	if _, stopped := t.seen["stop"]; ev.Action == "start" && !stopped {
+		return
+	}
+	t.seen[ev.Action] = ev.Time
+}
+
+// phases turns the events seen into durations; t.mu is held.
+func (t *target) phases() Phases {
+	span := func(from, to time.Time) time.Duration {
+		if from.IsZero() || to.IsZero() || to.Before(from) {
+			return 0
+		}
+		return to.Sub(from)
+	}
+	return Phases{
+		Prepared:  span(t.seen["create"], t.seen["kill"]),
+		Stopping:  span(t.seen["kill"], t.seen["stop"]),
+		Starting:  span(t.seen["stop"], t.seen["start"]),
+		Answering: span(t.seen["start"], t.answered),
+		Gated:     span(t.seen["start"], t.seen["destroy"]),
 	}
 }
 

@@ -40,6 +40,28 @@ func gapStats(gaps []Gap) (maxGap, median time.Duration, lost, moved int) {
 	return ds[len(ds)-1], percentile(ds, 50), lost, moved
 }
 
+// phaseMedians is the median of each phase over the containers where the
+// engine reported it.
+func phaseMedians(gaps []Gap) Phases {
+	med := func(get func(Phases) time.Duration) time.Duration {
+		var ds []time.Duration
+		for _, g := range gaps {
+			if d := get(g.Phases); d > 0 {
+				ds = append(ds, d)
+			}
+		}
+		slices.Sort(ds)
+		return percentile(ds, 50)
+	}
+	return Phases{
+		Prepared:  med(func(p Phases) time.Duration { return p.Prepared }),
+		Stopping:  med(func(p Phases) time.Duration { return p.Stopping }),
+		Starting:  med(func(p Phases) time.Duration { return p.Starting }),
+		Answering: med(func(p Phases) time.Duration { return p.Answering }),
+		Gated:     med(func(p Phases) time.Duration { return p.Gated }),
+	}
+}
+
 // ratio divides the update's largest and median downtimes by a floor's.
 func ratio(update, floor []Gap) (maxRatio, medianRatio float64) {
 	um, umed, _, _ := gapStats(update)
@@ -105,8 +127,19 @@ func (r SizeResult) Markdown() string {
 		row(fmt.Sprintf("downtime ÷ restart %d at a time: max / median", r.RestartParallel), fmt.Sprintf("%.2f / %.2f", pmr, pmedr), "", "")
 	}
 	qm, qmed, _, _ := gapStats(r.Quiet)
-	row("prober: longest gap with nothing happening, max / median", fmt.Sprintf("%s / %s", ms(qm), ms(qmed)), "", "")
+	row(fmt.Sprintf("prober noise: longest gap of %d containers polled fast with nothing happening, max / median", len(r.Quiet)), fmt.Sprintf("%s / %s", ms(qm), ms(qmed)), "", "")
 	row("bench's own CPU during the update (mostly the prober)", fmt.Sprintf("%.2f cores", r.ProberCPU), "", "")
+	up := phaseMedians(r.Update)
+	row("update, median per swap: prepared before the stop / stopping / stopped → started / started → answering / health gate",
+		fmt.Sprintf("%s / %s / %s / %s / %s", secs(up.Prepared), secs(up.Stopping), secs(up.Starting), secs(up.Answering), secs(up.Gated)), "", "")
+	fp := phaseMedians(r.Floor)
+	row("restart one at a time, median: stopping / stopped → started / started → answering",
+		fmt.Sprintf("%s / %s / %s", secs(fp.Stopping), secs(fp.Starting), secs(fp.Answering)), "", "")
+	if len(r.ParallelFloor) > 0 {
+		pp := phaseMedians(r.ParallelFloor)
+		row(fmt.Sprintf("restart %d at a time, median: stopping / stopped → started / started → answering", r.RestartParallel),
+			fmt.Sprintf("%s / %s / %s", secs(pp.Stopping), secs(pp.Starting), secs(pp.Answering)), "", "")
+	}
 	row("host port changed: update / restart", fmt.Sprintf("%d / %d of %d", umoved, fmoved, r.N), "", "")
 
 	rereqs := r.RecheckTraffic.Total(clientCutover)

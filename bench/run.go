@@ -215,7 +215,8 @@ type SizeResult struct {
 	CheckTraffic  Traffic
 	CheckStatuses map[string]int
 
-	// Quiet is the prober's gaps while nothing happens: its own noise.
+	// Quiet is the gaps of a few containers polled fast while nothing
+	// happens: the prober's own noise.
 	Quiet []Gap
 	// ProberCPU is the bench's own CPU use during the update, in cores:
 	// mostly the prober.
@@ -274,16 +275,17 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 		return r, fmt.Errorf("containers not answering on their published port: %s", strings.Join(silent, ", "))
 	}
 	p.Close()
-	// The longest gap while nothing happens, every container polled fast,
-	// is the measurement's own noise.
-	p.FastFor(quietWindow + time.Second)
+	// The longest gap while nothing happens, as many containers polled fast
+	// as swaps or restarts run at once, is the measurement's own noise.
+	quiet := f.Names[:min(len(f.Names), b.o.RestartParallel)]
+	p.FastFor(quietWindow+time.Second, quiet...)
 	p.Open()
 	select {
 	case <-ctx.Done():
 		return r, ctx.Err()
 	case <-time.After(quietWindow):
 	}
-	r.Quiet = p.Close()
+	r.Quiet = p.CloseOnly(quiet...)
 
 	b.progress("N=%d: floor: docker restart of every container, one at a time", f.N)
 	if r.FloorWall, r.Floor, err = b.floor(ctx, p, f.Names, 1); err != nil {

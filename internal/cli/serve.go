@@ -62,6 +62,10 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return float64(d.Skipped())
 	})
 	var policy daemon.Policy
+	filter := daemon.Filter{
+		Names: names, Disabled: o.disableContainers, LabelEnable: o.labelEnable, Scope: o.scope,
+		IncludeStopped: o.includeStopped, IncludeRestarting: o.includeRestarting,
+	}
 	a, err := g.open(ctx, wiring{
 		log:                 log,
 		withStore:           true,
@@ -79,6 +83,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 			}
 			eo.AutoUpdate = func(c engine.Container) bool { on, _ := policy.AutoUpdate(c); return on }
 			eo.LifecycleHooks = o.lifecycleHooks
+			eo.Claims = filter.Claims
 			if o.rollingRestart {
 				eo.Swaps = 1
 			}
@@ -102,10 +107,6 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 			return err
 		}
 		observers = append(observers, n)
-	}
-	filter := daemon.Filter{
-		Names: names, Disabled: o.disableContainers, LabelEnable: o.labelEnable, Scope: o.scope,
-		IncludeStopped: o.includeStopped, IncludeRestarting: o.includeRestarting,
 	}
 	tracker := daemon.NewTracker()
 	snap := daemon.NewSnapshot(a.engine, filter, log)

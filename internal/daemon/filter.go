@@ -25,6 +25,14 @@ type Filter struct {
 	IncludeRestarting bool
 }
 
+// Claims reports whether a container that belongs to the container named
+// base (itself, or a copy a swap made of it) is this daemon's to look after,
+// whatever its state: recovery settles only the swaps of what it watches.
+func (f Filter) Claims(c engine.Container, base string) bool {
+	c.Name, c.State = base, "running"
+	return f.Admits(c)
+}
+
 // Admits reports whether c is watched.
 func (f Filter) Admits(c engine.Container) bool {
 	switch c.State {

@@ -45,6 +45,10 @@ type Options struct {
 	// process's swap in flight. Default: twice the stop and health timeouts,
 	// plus a minute.
 	OrphanAge time.Duration
+	// Claims, when set, limits recovery to the leftovers of containers it
+	// returns true for (c, and the name of the container c belongs to), so
+	// instances watching different scopes leave each other alone.
+	Claims func(c Container, name string) bool
 	// Self is the id of the container this process runs in, if any. Its own
 	// update is handed to HandOver instead of swapped from inside: a process
 	// cannot stop itself and carry on.

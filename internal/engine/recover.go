@@ -61,6 +61,9 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 		if role == "" {
 			continue
 		}
+		if e.opts.Claims != nil && !e.opts.Claims(c, base) {
+			continue
+		}
 		rec := pending[base]
 		if rec == nil {
 			// Without a journal entry nothing says the new one was healthy,

@@ -54,7 +54,7 @@ func TestNoHeaderBuiltFromInput(t *testing.T) {
 	}
 
 	// A failure that quotes the request comes back in the JSON body too.
-	h.deployer.err = fmt.Errorf("container %s: %w", hostileEvil, engine.ErrNotFound)
+	h.deployer.fail(fmt.Errorf("container %s: %w", hostileEvil, engine.ErrNotFound))
 	a := sendRaw(addr, rawRequest{method: "POST", target: "/update", header: machineJSON, body: `{"container":"` + evilJSON + `","image":"nginx"}`})
 	if a.status != 404 || strings.Contains(a.body, "\r\n") {
 		t.Errorf("failed deploy: got %d %q, want 404 with the name escaped", a.status, a.body)
@@ -107,7 +107,7 @@ func TestSecretsStayOut(t *testing.T) {
 		}
 	}
 	run()
-	h.deployer.err = errors.New("pull failed: unauthorized")
+	h.deployer.fail(errors.New("pull failed: unauthorized"))
 	run()
 
 	a := sendRaw(addr, rawRequest{method: "GET", target: "/v1/metrics", header: []string{"Authorization: Bearer " + hostileKey}})

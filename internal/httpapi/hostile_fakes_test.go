@@ -132,6 +132,13 @@ func (d *hostileDeployer) requests() []engine.DeployRequest {
 	return slices.Clone(d.req)
 }
 
+// fail makes every deploy from now on fail with err.
+func (d *hostileDeployer) fail(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.err = err
+}
+
 // takeRequests returns the requests so far and forgets them.
 func (d *hostileDeployer) takeRequests() []engine.DeployRequest {
 	d.mu.Lock()
