@@ -44,7 +44,9 @@ test:
 	$(GO) test -run='^$$' -fuzz='^FuzzGroupUpdateRequest$$' -fuzztime=10s ./internal/httpapi/
 	$(GO) test -run='^$$' -fuzz='^FuzzRequestTarget$$' -fuzztime=10s ./internal/httpapi/
 	$(GO) test -run='^$$' -fuzz='^FuzzApplyEnv$$' -fuzztime=10s ./internal/cli/
-	$(GO) test -race -count=1 -timeout 60m ./...
+	# Integration tests mostly wait on the engine: let more of them overlap
+	# than there are cores.
+	$(GO) test -race -count=1 -parallel 6 -timeout 60m ./...
 
 bench:
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no bench/run.sh yet"; fi

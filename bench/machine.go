@@ -23,7 +23,9 @@ type Machine struct {
 }
 
 // DescribeMachine gathers what is cheap to know; unknown parts stay empty.
-func DescribeMachine(ctx context.Context, repo string) Machine {
+// commit describes the cutover build measured; when empty, the repository's
+// checkout is described instead.
+func DescribeMachine(ctx context.Context, repo, commit string) Machine {
 	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
@@ -56,7 +58,8 @@ func DescribeMachine(ctx context.Context, repo string) Machine {
 	if info, err := docker(ctx, "info", "--format", "{{.Driver}}, cgroup {{.CgroupDriver}}"); err == nil {
 		m.Docker = strings.Replace(m.Docker, "storage linux", "storage "+info, 1)
 	}
-	if out, err := exec.CommandContext(ctx, "git", "-C", repo, "rev-parse", "--short", "HEAD").Output(); err == nil {
+	m.Commit = commit
+	if out, err := exec.CommandContext(ctx, "git", "-C", repo, "rev-parse", "--short", "HEAD").Output(); err == nil && m.Commit == "" {
 		m.Commit = strings.TrimSpace(string(out))
 		if st, err := exec.CommandContext(ctx, "git", "-C", repo, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 			m.Commit += " (with uncommitted changes)"

@@ -13,10 +13,15 @@ cd "$root"
 
 bash scripts/setup-env.sh
 GO="${GO:-go}"
+# The commit measured, as the tables will say: taken when cutover is built.
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if ! git diff --quiet HEAD -- . ':(exclude)bench' 2>/dev/null; then
+	commit="$commit (with uncommitted changes)"
+fi
 CGO_ENABLED=0 "$GO" build -o bin/cutover ./cmd/cutover
 "$GO" build -o bin/cutover-bench ./bench/cmd/cutover-bench
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
-bin/cutover-bench -cutover bin/cutover -repo "$root" ${BENCH_ARGS:-}
+bin/cutover-bench -cutover bin/cutover -repo "$root" -commit "$commit" ${BENCH_ARGS:-}
 
 # The engine's and the dashboard's own cost, over in-memory fakes.
 printf '\n### Go benchmarks\n\n```\n'

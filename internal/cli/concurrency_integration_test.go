@@ -30,6 +30,11 @@ func TestIntegrationHundredMixedTriggers(t *testing.T) {
 	d := startServe(t, dir, "--scope", scope, "--http-api-update", "--http-api-periodic-polls", "--interval", "1")
 	keyBytes, _ := os.ReadFile(filepath.Join(dir, "api_key"))
 	key := strings.TrimSpace(string(keyBytes))
+	// The dashboard's Update button is on a row the dashboard shows.
+	waitFor(t, name+" listed by the dashboard", 60*time.Second, func() bool {
+		_, body := call(t, "GET", "http://"+d.addr+"/api/images", "Bearer "+key, "", "")
+		return strings.Contains(body, `"container_name":"`+name+`"`)
+	})
 
 	// Watch for two swaps of the container at once: two temporary copies.
 	var overlap atomic.Bool

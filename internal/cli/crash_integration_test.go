@@ -139,26 +139,61 @@ func TestIntegrationKillDuringUpdates(t *testing.T) {
 		fmt.Sscan(v, &kills)
 	}
 	repos := []string{testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "killa"), testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "killb")}
+	// Two versions of each image, pushed once; each round moves :latest to
+	// the other one, which costs a manifest push rather than a build.
+	for _, r := range repos {
+		for _, v := range []string{"a", "b"} {
+			testenv.BuildAndPush(t, testenv.ImageSpec{Repo: r, Tag: v, Version: v})
+		}
+	}
+	retag := func(version string) {
+		for _, r := range repos {
+			testenv.Docker(t, "tag", r+":"+version, r+":latest")
+			testenv.Docker(t, "push", r+":latest")
+		}
+	}
+	retag("a")
+	t.Cleanup(func() {
+		for _, r := range repos {
+			testenv.Docker(t, "image", "rm", r+":latest")
+		}
+	})
 	var names []string
 	for i := range 10 {
-		ref, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: repos[i%2], Version: "v0"})
 		n := testenv.Name(t, fmt.Sprintf("kill%d", i))
-		testenv.RunContainer(t, n, "--restart", "unless-stopped", ref)
+		testenv.RunContainer(t, n, "--restart", "unless-stopped", repos[i%2]+":latest")
 		names = append(names, n)
 	}
 	data := t.TempDir()
 	lost, dupes, temps, midSwap := 0, 0, 0, 0
 	for round := range kills {
-		for _, r := range repos {
-			testenv.BuildAndPush(t, testenv.ImageSpec{Repo: r, Version: fmt.Sprintf("v%d", round+1)})
-		}
+		retag([]string{"b", "a"}[round%2])
 		cmd := exec.Command(binary(t), append([]string{"--data-dir", data, "--health-grace", "1s", "update"}, names...)...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		delay := time.Duration(300+rand.IntN(2700)) * time.Millisecond
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		// Wait for the first swap to show (a temporary name), then kill at a
+		// random moment of the swaps that follow.
+		delay := time.Duration(rand.IntN(2000)) * time.Millisecond
+		swapping := time.NewTicker(50 * time.Millisecond)
+		deadline := time.After(60 * time.Second)
+	wait:
+		for {
+			select {
+			case <-exited:
+				exited <- nil
+				break wait
+			case <-deadline:
+				break wait
+			case <-swapping.C:
+				if strings.Contains(testenv.Docker(t, "ps", "-a", "--format", "{{.Names}}", "--filter", "name=-cutover-"), "kill") {
+					break wait
+				}
+			}
+		}
+		swapping.Stop()
 		select {
 		case <-exited:
 		case <-time.After(delay):

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -118,5 +119,27 @@ func (r *Runtime) Rename(ctx context.Context, id, name string) error {
 // anonymous volumes.
 func (r *Runtime) Remove(ctx context.Context, id string, removeVolumes bool) error {
 	_, err := r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: removeVolumes})
+	if err != nil && strings.Contains(err.Error(), "is already in progress") {
+		// A removal asked for by a process that was killed goes on without
+		// it: wait for it to end.
+		return r.waitGone(ctx, id)
+	}
 	return notFound("container", id, err)
+}
+
+// waitGone waits, up to a minute, until the engine no longer knows id.
+func (r *Runtime) waitGone(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		_, err := r.inspect(ctx, id)
+		if isNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("removal of container %s did not finish: %w", id, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

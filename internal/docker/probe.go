@@ -130,7 +130,10 @@ func (r *Runtime) execExitCode(ctx context.Context, execID string) (int, error) 
 		if err != nil {
 			return 0, err
 		}
-		if !res.Running {
+		// An exec the engine has not started yet also reads "not running",
+		// with no exit code (which the client turns into 0): only one that
+		// got a process has ended.
+		if !res.Running && res.PID != 0 {
 			return res.ExitCode, nil
 		}
 		select {

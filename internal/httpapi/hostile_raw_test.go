@@ -78,6 +78,9 @@ var allowedHeaders = map[string]bool{
 	"Content-Type": true, "Content-Length": true, "X-Content-Type-Options": true, "Date": true,
 	"Connection": true, "Allow": true, "Retry-After": true, "Last-Modified": true, "Location": true,
 	"Cache-Control": true, "Vary": true, "Set-Cookie": true, "X-Accel-Buffering": true,
+	// The web UI's.
+	"Content-Security-Policy": true, "Etag": true, "Referrer-Policy": true, "X-Frame-Options": true,
+	"Accept-Ranges": true, "Content-Encoding": true,
 }
 
 // checkHeaders fails when an answer carries a header the server should not

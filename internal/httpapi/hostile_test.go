@@ -192,6 +192,16 @@ func pathProbes() []probe {
 		}
 		out = append(out, probe{name: "path " + short, req: rawRequest{method: "POST", target: target, header: dashboardKey}, redirect: true})
 	}
+	for _, target := range []string{
+		"/assets/..%2F..%2F..%2Fgo.mod", "/assets/%2e%2e/%2e%2e/web.go", "/assets/../../../../etc/passwd", "/assets/..\\..\\web.go",
+		"/assets/%00", "/assets/index.html%00.js", "/assets/" + strings.Repeat("a", 8000), "/assets/%c0%ae%c0%ae/web.go",
+	} {
+		short := target
+		if len(short) > 60 {
+			short = fmt.Sprintf("%.30s...(%d bytes)", target, len(target))
+		}
+		out = append(out, probe{name: "GET " + short, req: rawRequest{method: "GET", target: target}, redirect: true})
+	}
 	return out
 }
 
@@ -299,6 +309,9 @@ func TestHostileRequests(t *testing.T) {
 					t.Errorf("got %d: reached %q, want nothing changed", a.status, calls)
 				}
 				checkHeaders(t, fmt.Sprintf("answer %d", a.status), a.header)
+				if strings.Contains(a.body, "root:") || strings.Contains(a.body, "package web") || strings.Contains(a.body, "module github.com") {
+					t.Errorf("got %d %.200q: a file outside the web assets", a.status, a.body)
+				}
 				if strings.Contains(a.body, hostileKey) || strings.Contains(a.body, hostilePassword) {
 					t.Errorf("got %d %.200q: the answer carries a secret", a.status, a.body)
 				}

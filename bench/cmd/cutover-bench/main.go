@@ -27,6 +27,7 @@ func main() {
 	apiSizes := flag.String("api-sizes", envOr("BENCH_API_SIZES", "200 500"), "container counts for GET /api/images, space separated (BENCH_API_SIZES)")
 	flag.StringVar(&o.Cutover, "cutover", "bin/cutover", "the cutover binary to measure")
 	flag.StringVar(&o.Repo, "repo", ".", "repository root (the test app is built from testdata/app)")
+	flag.StringVar(&o.Commit, "commit", "", "the commit the cutover binary was built from (default: the checkout's)")
 	flag.StringVar(&o.Registry, "registry", "127.0.0.1:5000", "plain registry behind the counting proxy")
 	flag.IntVar(&o.RestartParallel, "restart-parallel", 4, "docker restarts at once for the second floor (1 skips it)")
 	flag.DurationVar(&o.ProbeInterval, "probe-interval", 10*time.Millisecond, "poll interval of a container in play")
