@@ -37,6 +37,9 @@ type Options struct {
 	// RestartParallel is how many `docker restart`s of the floor run at
 	// once. Default 4, as many as cutover swaps at once by default.
 	RestartParallel int
+	// SingleSample is how many containers are also restarted one at a
+	// time. Default 20.
+	SingleSample int
 	// APISizes are the container counts GET /api/images is measured with,
 	// after the last fleet size. Default 200, 500.
 	APISizes []int
@@ -77,6 +80,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RestartParallel <= 0 {
 		o.RestartParallel = 4
+	}
+	if o.SingleSample <= 0 {
+		o.SingleSample = 20
 	}
 	if len(o.APISizes) == 0 {
 		o.APISizes = []int{200, 500}

@@ -30,14 +30,12 @@ type SizeResult struct {
 	// mostly the prober.
 	ProberCPU float64
 
-	// Floor is the downtime of `docker restart`, one container at a time:
-	// the physical floor. ParallelFloor is the same with RestartParallel at
-	// a time, the concurrency of cutover's swaps.
-	FloorWall         time.Duration
-	Floor             []Gap
-	RestartParallel   int
-	ParallelFloorWall time.Duration
-	ParallelFloor     []Gap
+	// Before and After are the floor: `docker restart` of every container,
+	// Options.RestartParallel at a time as cutover swaps them, just before
+	// the update and just after it, so that the floor and the update see
+	// the same load on a shared machine. Single restarts a sample one at a
+	// time: the floor without contention.
+	Before, After, Single Floor
 
 	UpdateWall       time.Duration
 	UpdatePeakRSS    int64
@@ -58,7 +56,7 @@ type SizeResult struct {
 }
 
 func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error) {
-	r := SizeResult{N: f.N, Images: len(f.Images), Healthchecked: f.HealthcheckedContainers(), RestartParallel: b.o.RestartParallel}
+	r := SizeResult{N: f.N, Images: len(f.Images), Healthchecked: f.HealthcheckedContainers()}
 	b.progress("N=%d: pushing v1 of %d images, starting %d containers", f.N, len(f.Images), f.N)
 	t := time.Now()
 	if err := f.Create(ctx); err != nil {
@@ -95,15 +93,14 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	}
 	r.Quiet = p.CloseOnly(quiet...)
 
-	b.progress("N=%d: floor: docker restart of every container, one at a time", f.N)
-	if r.FloorWall, r.Floor, err = b.floor(ctx, p, f.Names, 1); err != nil {
+	sample := f.Names[:min(len(f.Names), b.o.SingleSample)]
+	b.progress("N=%d: floor: docker restart of %d containers, one at a time", f.N, len(sample))
+	if r.Single, err = b.floor(ctx, p, sample, 1); err != nil {
 		return r, err
 	}
-	if b.o.RestartParallel > 1 {
-		b.progress("N=%d: floor: docker restart of every container, %d at a time", f.N, b.o.RestartParallel)
-		if r.ParallelFloorWall, r.ParallelFloor, err = b.floor(ctx, p, f.Names, b.o.RestartParallel); err != nil {
-			return r, err
-		}
+	b.progress("N=%d: floor: docker restart of every container, %d at a time", f.N, b.o.RestartParallel)
+	if r.Before, err = b.floor(ctx, p, f.Names, b.o.RestartParallel); err != nil {
+		return r, err
 	}
 
 	b.progress("N=%d: pushing v2 of every image", f.N)
@@ -137,6 +134,11 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	r.Update = p.Close()
 	r.UpdateTraffic = b.proxy.Traffic()
 	r.OnNewVersion = b.countVersion(ctx, f.Names, "v2")
+
+	b.progress("N=%d: floor again: docker restart of every container, %d at a time", f.N, b.o.RestartParallel)
+	if r.After, err = b.floor(ctx, p, f.Names, b.o.RestartParallel); err != nil {
+		return r, err
+	}
 
 	b.progress("N=%d: check and update again, nothing changed", f.N)
 	b.proxy.Reset()
@@ -172,9 +174,18 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	return r, nil
 }
 
-// floor restarts every container with `docker restart`, parallel at a
-// time, and returns how long that took and each container's longest gap.
-func (b *bencher) floor(ctx context.Context, p *Prober, names []string, parallel int) (time.Duration, []Gap, error) {
+// Floor is one measurement of the floor.
+type Floor struct {
+	Parallel int           // restarts at once
+	Wall     time.Duration // for all of them
+	Gaps     []Gap
+}
+
+// floor restarts the named containers with `docker restart`, parallel at a
+// time, and returns each one's longest gap. The restarts go through the
+// same engine proxy as cutover.
+func (b *bencher) floor(ctx context.Context, p *Prober, names []string, parallel int) (Floor, error) {
+	fl := Floor{Parallel: parallel}
 	p.Open()
 	t := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
@@ -189,9 +200,10 @@ func (b *bencher) floor(ctx context.Context, p *Prober, names []string, parallel
 		})
 	}
 	err := g.Wait()
-	wall := time.Since(t)
+	fl.Wall = time.Since(t)
 	b.waitAnswering(ctx, p, time.Now())
-	return wall, p.Close(), err
+	fl.Gaps = p.CloseOnly(names...)
+	return fl, err
 }
 
 // quietWindow is how long the prober's noise is measured.
