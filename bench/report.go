@@ -75,9 +75,14 @@ func ratio(update, floor []Gap) (maxRatio, medianRatio float64) {
 	return maxRatio, medianRatio
 }
 
-// DowntimeRatio is the update's largest downtime over the floor's (one
-// restart at a time), and the same for the medians.
-func (r SizeResult) DowntimeRatio() (maxRatio, medianRatio float64) { return ratio(r.Update, r.Floor) }
+// DowntimeRatio is the update's largest downtime over the floor's, and the
+// same for the medians, against whichever of the floors before and after
+// the update is lower: the stricter comparison.
+func (r SizeResult) DowntimeRatio() (maxRatio, medianRatio float64) {
+	bm, bmed := ratio(r.Update, r.Before.Gaps)
+	am, amed := ratio(r.Update, r.After.Gaps)
+	return max(bm, am), max(bmed, amed)
+}
 
 // allowedRequests is the issue's bound for one check: one request per
 // distinct image plus one token fetch per registry.
@@ -114,33 +119,39 @@ func (r SizeResult) Markdown() string {
 	row("update: engine pulls (manifest GETs) / blob GETs", fmt.Sprintf("%d / %d", r.UpdateTraffic.Pulls(), r.UpdateTraffic.Kind(clientEngine, kindBlob)), "", "")
 
 	um, umed, ulost, umoved := gapStats(r.Update)
-	fm, fmed, flost, fmoved := gapStats(r.Floor)
 	row("downtime per container during the update: max / median", gapText(um, umed, ulost, r.N), "", "")
-	row("floor, `docker restart` one at a time: max / median", gapText(fm, fmed, flost, r.N)+fmt.Sprintf(" (all in %s)", secs(r.FloorWall)), "", "")
-	maxRatio, medRatio := r.DowntimeRatio()
-	row("downtime ÷ floor: max / median", fmt.Sprintf("%.2f / %.2f", maxRatio, medRatio), fmt.Sprintf("max ≤ %.1f", targetDowntime), yesNo(maxRatio > 0 && maxRatio <= targetDowntime && ulost == 0))
-	if len(r.ParallelFloor) > 0 {
-		pm, pmed, plost, _ := gapStats(r.ParallelFloor)
-		row(fmt.Sprintf("`docker restart` %d at a time (cutover's swap concurrency): max / median", r.RestartParallel),
-			gapText(pm, pmed, plost, r.N)+fmt.Sprintf(" (all in %s)", secs(r.ParallelFloorWall)), "", "")
-		pmr, pmedr := ratio(r.Update, r.ParallelFloor)
-		row(fmt.Sprintf("downtime ÷ restart %d at a time: max / median", r.RestartParallel), fmt.Sprintf("%.2f / %.2f", pmr, pmedr), "", "")
+	floorRow := func(label string, fl Floor) {
+		m, med, lost, _ := gapStats(fl.Gaps)
+		row(fmt.Sprintf("%s, `docker restart` %s: max / median", label, atATime(fl.Parallel, len(fl.Gaps), r.N)),
+			gapText(m, med, lost, len(fl.Gaps))+fmt.Sprintf(" (all in %s)", secs(fl.Wall)), "", "")
 	}
-	qm, qmed, _, _ := gapStats(r.Quiet)
-	row(fmt.Sprintf("prober noise: longest gap of %d containers polled fast with nothing happening, max / median", len(r.Quiet)), fmt.Sprintf("%s / %s", ms(qm), ms(qmed)), "", "")
-	row("bench's own CPU during the update (mostly the prober)", fmt.Sprintf("%.2f cores", r.ProberCPU), "", "")
+	floorRow("floor before the update", r.Before)
+	floorRow("floor after the update", r.After)
+	bm, bmed := ratio(r.Update, r.Before.Gaps)
+	am, amed := ratio(r.Update, r.After.Gaps)
+	maxRatio, _ := r.DowntimeRatio()
+	row("downtime ÷ floor before / after: max; median", fmt.Sprintf("%.2f / %.2f; %.2f / %.2f", bm, am, bmed, amed),
+		fmt.Sprintf("max ≤ %.1f", targetDowntime), yesNo(maxRatio > 0 && maxRatio <= targetDowntime && ulost == 0))
+	floorRow("without contention", r.Single)
+	sm, smed := ratio(r.Update, r.Single.Gaps)
+	row("downtime ÷ restart without contention: max; median", fmt.Sprintf("%.2f; %.2f", sm, smed), "", "")
+
 	up := phaseMedians(r.Update)
 	row("update, median per swap: prepared before the stop / stopping / stopped → started / started → answering / health gate",
 		fmt.Sprintf("%s / %s / %s / %s / %s", secs(up.Prepared), secs(up.Stopping), secs(up.Starting), secs(up.Answering), secs(up.Gated)), "", "")
-	fp := phaseMedians(r.Floor)
-	row("restart one at a time, median: stopping / stopped → started / started → answering",
-		fmt.Sprintf("%s / %s / %s", secs(fp.Stopping), secs(fp.Starting), secs(fp.Answering)), "", "")
-	if len(r.ParallelFloor) > 0 {
-		pp := phaseMedians(r.ParallelFloor)
-		row(fmt.Sprintf("restart %d at a time, median: stopping / stopped → started / started → answering", r.RestartParallel),
-			fmt.Sprintf("%s / %s / %s", secs(pp.Stopping), secs(pp.Starting), secs(pp.Answering)), "", "")
+	for _, f := range []struct {
+		label string
+		fl    Floor
+	}{{"floor before", r.Before}, {"floor after", r.After}, {"without contention", r.Single}} {
+		p := phaseMedians(f.fl.Gaps)
+		row(f.label+", median per restart: stopping / stopped → started / started → answering",
+			fmt.Sprintf("%s / %s / %s", secs(p.Stopping), secs(p.Starting), secs(p.Answering)), "", "")
 	}
+	_, _, _, fmoved := gapStats(r.Before.Gaps)
 	row("host port changed: update / restart", fmt.Sprintf("%d / %d of %d", umoved, fmoved, r.N), "", "")
+	qm, qmed, _, _ := gapStats(r.Quiet)
+	row(fmt.Sprintf("prober noise: longest gap of %d containers polled fast, nothing happening: max / median", len(r.Quiet)), fmt.Sprintf("%s / %s", ms(qm), ms(qmed)), "", "")
+	row("bench's own CPU during the update (mostly the prober)", fmt.Sprintf("%.2f cores", r.ProberCPU), "", "")
 
 	rereqs := r.RecheckTraffic.Total(clientCutover)
 	row("check again, nothing changed: requests", trafficDetail(r.RecheckTraffic, clientCutover), fmt.Sprintf("≤ %d", r.allowedRequests()), yesNo(rereqs <= r.allowedRequests()))
@@ -199,13 +210,14 @@ func summaryMarkdown(rs []SizeResult) string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("### Across sizes\n\n| N | check | requests / image | update | downtime max (floor) | ratio | peak RSS | idle RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("### Across sizes\n\n| N | check | requests / image | update | downtime max (floor before, after) | ratio | peak RSS | idle RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rs {
 		um, _, _, _ := gapStats(r.Update)
-		fm, _, _, _ := gapStats(r.Floor)
+		bm, _, _, _ := gapStats(r.Before.Gaps)
+		am, _, _, _ := gapStats(r.After.Gaps)
 		ratio, _ := r.DowntimeRatio()
-		fmt.Fprintf(&b, "| %d | %s | %.2f | %s | %s (%s) | %.2f | %s | %s |\n", r.N, secs(r.CheckWall),
-			float64(r.CheckTraffic.Total(clientCutover))/float64(r.Images), secs(r.UpdateWall), secs(um), secs(fm), ratio,
+		fmt.Fprintf(&b, "| %d | %s | %.2f | %s | %s (%s, %s) | %.2f | %s | %s |\n", r.N, secs(r.CheckWall),
+			float64(r.CheckTraffic.Total(clientCutover))/float64(r.Images), secs(r.UpdateWall), secs(um), secs(bm), secs(am), ratio,
 			mib(r.UpdatePeakRSS), mib(r.ServeIdleRSS.RSS))
 	}
 	return b.String()
@@ -240,6 +252,18 @@ func statusList(counts map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// atATime says how a floor restarted its containers.
+func atATime(parallel, n, all int) string {
+	s := fmt.Sprintf("%d at a time", parallel)
+	if parallel == 1 {
+		s = "one at a time"
+	}
+	if n < all {
+		s = fmt.Sprintf("of %d containers, ", n) + s
+	}
+	return s
 }
 
 func gapText(maxGap, median time.Duration, lost, n int) string {
