@@ -14,8 +14,10 @@ type APIResult struct {
 	// Note says why there is no measurement, when there is none.
 	Note string
 	// Closed is the load of clients that ask again as soon as answered;
-	// Paced that of clients asking once per Options.APIPace.
-	Closed, Paced Latency
+	// Paced that of clients asking once per Options.APIPace; Single that of
+	// one client asking again as soon as answered, for the time one answer
+	// takes without queueing.
+	Closed, Paced, Single Latency
 	IdleRSS       RSSSample
 }
 
@@ -62,6 +64,7 @@ func (b *bencher) measureAPI(ctx context.Context, f *Fleet) ([]APIResult, error)
 		url := s.URL + "/api/images"
 		r.Closed = loadGET(ctx, url, s.Token, b.o.APIClients, b.o.APIDuration, 0)
 		r.Paced = loadGET(ctx, url, s.Token, b.o.APIClients, b.o.APIDuration, b.o.APIPace)
+		r.Single = loadGET(ctx, url, s.Token, 1, b.o.APIDuration, 0)
 		r.IdleRSS, err = s.RSS()
 		s.Stop()
 		if err != nil {

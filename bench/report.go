@@ -176,7 +176,7 @@ func split(s RSSSample) string {
 
 func apiMarkdown(rs []APIResult, o Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### GET /api/images, %d concurrent clients\n\n", o.APIClients)
+	b.WriteString("### GET /api/images\n\n")
 	b.WriteString("| Containers | Clients | p50 | p99 | max | requests/s | errors | answer | idle RSS of serve |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rs {
 		if r.Note != "" {
@@ -187,8 +187,9 @@ func apiMarkdown(rs []APIResult, o Options) string {
 			mode string
 			lat  Latency
 		}{
-			{"back-to-back", r.Closed},
-			{fmt.Sprintf("one request per %s each", o.APIPace), r.Paced},
+			{fmt.Sprintf("%d, back-to-back", o.APIClients), r.Closed},
+			{fmt.Sprintf("%d, one request per %s each", o.APIClients, o.APIPace), r.Paced},
+			{"1, back-to-back (no queueing)", r.Single},
 		} {
 			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %.0f | %d | %.0f KiB | %s |\n", r.Containers, l.mode,
 				ms(l.lat.P50), ms(l.lat.P99), ms(l.lat.Max), l.lat.PerSec, l.lat.Errors, float64(l.lat.Bytes)/1024, mib(r.IdleRSS.RSS))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/cutover/cutover/internal/docker"
 	"github.com/cutover/cutover/internal/engine"
@@ -112,4 +113,16 @@ func (a *app) recoverSwaps(ctx context.Context) error {
 		a.log.Warn("undid a swap cut short: the old container serves again", "container", n)
 	}
 	return nil
+}
+
+// claimNames limits recovery to the swaps of the named containers, when any
+// are named: a command about some containers leaves the others' swaps, maybe
+// another instance's, alone.
+func claimNames(names []string) func(*engine.Options, *docker.Runtime) {
+	return func(o *engine.Options, _ *docker.Runtime) {
+		if len(names) == 0 {
+			return
+		}
+		o.Claims = func(_ engine.Container, base string) bool { return slices.Contains(names, base) }
+	}
 }

@@ -200,7 +200,7 @@ func TestIntegrationKillDuringUpdates(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-exited
 		}
-		code, out := runBinary(t, nil, "--data-dir", data, "recover")
+		code, out := runBinary(t, nil, append([]string{"--data-dir", data, "recover"}, names...)...)
 		if code != 0 {
 			t.Errorf("round %d: recover exit %d\n%s", round, code, out)
 		}

@@ -9,15 +9,14 @@ import (
 
 func newRecoverCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "recover",
+		Use:   "recover [NAME...]",
 		Short: "Finish or undo swaps an interrupted run left behind (every other command does this first)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, names []string) error {
 			log, err := g.logger(cmd.ErrOrStderr(), slog.LevelWarn)
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context(), wiring{log: log, withStore: true})
+			a, err := g.open(cmd.Context(), wiring{log: log, withStore: true, tune: claimNames(names)})
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := g.open(ctx, wiring{log: log, withStore: !dryRun})
+			a, err := g.open(ctx, wiring{log: log, withStore: !dryRun, tune: claimNames(names)})
 			if err != nil {
 				return err
 			}

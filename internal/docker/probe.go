@@ -131,9 +131,9 @@ func (r *Runtime) execExitCode(ctx context.Context, execID string) (int, error) 
 			return 0, err
 		}
 		// An exec the engine has not started yet also reads "not running",
-		// with no exit code (which the client turns into 0): only one that
-		// got a process has ended.
-		if !res.Running && res.PID != 0 {
+		// with no exit code (which the client turns into 0): it has ended
+		// once it got a process, or a code (126, 127: it could not start).
+		if !res.Running && (res.PID != 0 || res.ExitCode != 0) {
 			return res.ExitCode, nil
 		}
 		select {

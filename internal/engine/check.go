@@ -134,7 +134,9 @@ func (e *Engine) remoteDigests(ctx context.Context, refs map[string]Reference, k
 	hosts := map[string]chan struct{}{}
 	for key, ref := range refs {
 		if d, ok := known[key]; ok && d != "" {
+			mu.Lock()
 			out[key] = remoteResult{digest: d}
+			mu.Unlock()
 			continue
 		}
 		sem := hosts[ref.Host]

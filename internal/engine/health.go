@@ -17,7 +17,9 @@ func (e *Engine) gate(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("inspect new container: %w", err)
 	}
-	baseRestarts := c.RestartCount
+	// The container was created for this swap: any restart at all, even one
+	// before this first look, means it does not stay up.
+	const baseRestarts = 0
 	ctx, cancel := context.WithTimeout(ctx, e.opts.HealthTimeout)
 	defer cancel()
 	started := e.opts.Now()
