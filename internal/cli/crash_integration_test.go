@@ -101,7 +101,7 @@ func TestIntegrationCrashAfterEachStep(t *testing.T) {
 		if code != 99 {
 			t.Fatalf("crash after %s: exit %d, want 99 (the injected crash)\n%s", step, code, out)
 		}
-		code, out = runBinary(t, nil, "--data-dir", data, "recover")
+		code, out = runBinary(t, nil, "--data-dir", data, "recover", name)
 		if code != 0 {
 			t.Fatalf("recover after a crash after %s: exit %d\n%s", step, code, out)
 		}

@@ -53,7 +53,7 @@ func TestDisruptiveEngineRestartMidSwap(t *testing.T) {
 	}
 	testenv.RequireEngine(t)
 
-	code, rec := runBinary(t, nil, "--data-dir", data, "recover")
+	code, rec := runBinary(t, nil, "--data-dir", data, "recover", name)
 	if code != 0 {
 		t.Fatalf("recover after the engine restarted: exit %d\n%s", code, rec)
 	}
