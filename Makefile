@@ -33,8 +33,6 @@ run:
 test:
 	bash scripts/setup-env.sh
 	$(GO) vet ./...
-	# Restarts dockerd, so it runs alone, before everything else.
-	CUTOVER_DISRUPTIVE=1 $(GO) test -count=1 -timeout 10m -run '^TestDisruptive' ./internal/cli/
 	# Go fuzzes one target per run: a short run of each, on top of its seeds.
 	$(GO) test -run='^$$' -fuzz='^FuzzParseReference$$' -fuzztime=10s ./internal/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzLabels$$' -fuzztime=10s ./internal/engine/
