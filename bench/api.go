@@ -18,7 +18,7 @@ type APIResult struct {
 	// one client asking again as soon as answered, for the time one answer
 	// takes without queueing.
 	Closed, Paced, Single Latency
-	IdleRSS       RSSSample
+	IdleRSS               RSSSample
 }
 
 // apiCreateParallel bounds concurrent creations of the cheap containers.
