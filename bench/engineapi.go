@@ -48,9 +48,15 @@ func engineSocket() (string, error) {
 	return strings.TrimPrefix(h, "unix://"), nil
 }
 
+// callTimeout bounds one call to the engine's API, so a hung engine ends the
+// run instead of stalling it.
+const callTimeout = time.Minute
+
 // do sends one request and decodes a JSON answer into out (when not nil). A
 // status of 300 or more is an error carrying the engine's message.
 func (a *engineAPI) do(ctx context.Context, method, path string, body, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"os"
 	"path/filepath"
 	"regexp"
 )
@@ -30,6 +32,10 @@ var containerList = regexp.MustCompile(`^(/v[0-9.]+)?/containers/json$`)
 // socket at upstream.
 func StartEngineProxy(dir, upstream string) (*EngineProxy, error) {
 	path := filepath.Join(dir, "engine.sock")
+	// A run killed before its cleanup leaves the socket file behind.
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, err

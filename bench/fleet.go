@@ -25,8 +25,8 @@ const setupParallel = 4
 
 // Fleet is the N containers of one measurement over N/4 images, with the
 // configurations real hosts have: every container publishes a port, sits on
-// two user networks and keeps data in a named volume; the images of one
-// third carry a HEALTHCHECK with the engine's default 30 s interval.
+// two user networks and keeps data in a named volume, and a third of the
+// images carry a HEALTHCHECK with the engine's default 30 s interval.
 type Fleet struct {
 	N        int
 	Registry string // the counting proxy's host:port

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,6 +24,8 @@ import (
 // and for Linux, as the images are FROM scratch.
 func appBinaries(ctx context.Context, appDir, outDir string, versions ...string) (map[string][]byte, error) {
 	out := map[string][]byte{}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
 	for _, v := range versions {
 		path := filepath.Join(outDir, "app-"+v)
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
@@ -84,6 +87,8 @@ func pushImage(ctx context.Context, spec imageSpec) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
 	if err := remote.Write(ref, img, remote.WithContext(ctx), remote.WithUserAgent(benchUserAgent)); err != nil {
 		return "", fmt.Errorf("push %s: %w", spec.ref, err)
 	}
@@ -101,6 +106,8 @@ func deleteManifest(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	return remote.Delete(d, remote.WithContext(ctx), remote.WithUserAgent(benchUserAgent))
 }
 

@@ -206,6 +206,6 @@ func Run(ctx context.Context, o Options, w io.Writer) (err error) {
 			return fmt.Errorf("N=%d: removing the fleet: %w", n, rerr)
 		}
 	}
-	fmt.Fprintln(w, summaryMarkdown(results))
+	fmt.Fprint(w, summaryMarkdown(results))
 	return nil
 }

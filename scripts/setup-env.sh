@@ -50,21 +50,54 @@ ensure_packages() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+containerd_sock=/run/containerd/containerd.sock
+
+containerd_up() {
+	as_root ctr --address "$containerd_sock" version >/dev/null 2>&1
+}
+
+# ensure_containerd starts containerd on its own rather than letting dockerd
+# spawn one: dockerd gives its child only 15 s to come up, and a containerd
+# that first has to clean up hundreds of shims left by a killed engine needs
+# longer than that.
+ensure_containerd() {
+	if containerd_up; then
+		return
+	fi
+	log "starting containerd (log: /tmp/cutover-containerd.log)"
+	as_root setsid nohup containerd >/tmp/cutover-containerd.log 2>&1 </dev/null &
+	local pid=$! i
+	for i in $(seq 1 180); do
+		if containerd_up; then
+			log "containerd is up after ${i}s"
+			return
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep 1
+	done
+	log "containerd did not come up; last lines of /tmp/cutover-containerd.log:"
+	tail -n 30 /tmp/cutover-containerd.log >&2 || true
+	exit 1
+}
+
 ensure_engine() {
 	if docker info >/dev/null 2>&1; then
 		return
 	fi
+	ensure_containerd
 	log "starting dockerd (log: /tmp/cutover-dockerd.log)"
 	# setsid+nohup detach dockerd from this shell so it outlives make and CI steps.
-	as_root setsid nohup dockerd --host unix:///var/run/docker.sock \
+	as_root setsid nohup dockerd --host unix:///var/run/docker.sock --containerd "$containerd_sock" \
 		>/tmp/cutover-dockerd.log 2>&1 </dev/null &
 	local pid=$! i
-	for i in $(seq 1 60); do
+	for i in $(seq 1 180); do
 		if docker info >/dev/null 2>&1; then
 			log "dockerd is up after ${i}s"
 			return
 		fi
-		# A dockerd that exited will not come up: say so now, not in 60s.
+		# A dockerd that exited will not come up: say so now, not later.
 		if ! kill -0 "$pid" 2>/dev/null; then
 			break
 		fi
