@@ -55,7 +55,8 @@ func (s *Summary) add(o Outcome) {
 }
 
 // Apply carries a plan out: pulls each distinct image once, then swaps the
-// containers, dependencies first, unrelated ones concurrently.
+// containers, dependencies first, unrelated ones concurrently within the
+// bounds of Options.Swaps and Options.Outages.
 func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink Sink) Summary {
 	sink = orDiscard(sink)
 	sum := Summary{Scanned: plan.Scanned, Fresh: len(plan.Fresh)}
@@ -111,12 +112,11 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	ready, self := e.splitSelf(ready)
 	var mu sync.Mutex
 	swapped := map[string]bool{}
-	sem := make(chan struct{}, e.opts.Swaps)
 	var wg sync.WaitGroup
+	// Every chain of dependencies starts at once; the engine-heavy part of
+	// each swap waits for its place in replace, so health gates overlap.
 	for _, batch := range batches(ready, all) {
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
 			for _, s := range batch {
 				o := e.swap(ctx, s, opts.ReviveStopped, sink)
 				mu.Lock()

@@ -26,8 +26,15 @@ type Options struct {
 	ChecksPerHost int
 	// Pulls bounds concurrent pulls. Default 3.
 	Pulls int
-	// Swaps bounds swaps of unrelated containers running at once. Default 4.
+	// Swaps bounds the swaps between creating their new container and
+	// starting it, the part that works the engine; health gates run outside
+	// this bound and overlap freely. Default 4.
 	Swaps int
+	// Outages bounds the swaps between stopping their old container and
+	// starting the new one at once: each container is down for that span,
+	// and on a busy engine concurrent stops and starts lengthen each other's
+	// about as much as they gain. Default 1.
+	Outages int
 	// LifecycleHooks runs the commands containers name in their lifecycle
 	// labels. Off by default: labels are untrusted input.
 	LifecycleHooks bool
@@ -80,6 +87,9 @@ func (o Options) withDefaults() Options {
 	if o.Swaps <= 0 {
 		o.Swaps = 4
 	}
+	if o.Outages <= 0 {
+		o.Outages = 1
+	}
 	if o.AutoUpdate == nil {
 		o.AutoUpdate = func(c Container) bool { return !Excluded(c) }
 	}
@@ -107,6 +117,9 @@ type Engine struct {
 	// formerNames maps ids of containers swapped away to their names, so a
 	// container that refers to one by id can be pointed at its successor.
 	formerNames sync.Map
+	// busy holds a place per swap from creation to start (Options.Swaps),
+	// down one per swap from stop to start (Options.Outages).
+	busy, down chan struct{}
 }
 
 // New returns an engine over a runtime and a registry. hist may be nil.
@@ -114,5 +127,10 @@ func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{rt: rt, reg: reg, hist: hist, log: log, opts: opts.withDefaults()}
+	opts = opts.withDefaults()
+	return &Engine{
+		rt: rt, reg: reg, hist: hist, log: log, opts: opts,
+		busy: make(chan struct{}, opts.Swaps),
+		down: make(chan struct{}, opts.Outages),
+	}
 }

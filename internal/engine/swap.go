@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -85,6 +86,10 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseRecreating})
 	if err := e.replace(ctx, old, s.Image, so.revive, sink); err != nil {
+		if errors.Is(err, errNotBegun) {
+			o.Result, o.Err = ResultSkipped, err
+			return o
+		}
 		var rb rolledBack
 		if errors.As(err, &rb) {
 			return finish(ResultRolledBack, rb.cause)
@@ -92,6 +97,22 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 		return finish(ResultFailed, err)
 	}
 	return finish(ResultUpdated, nil)
+}
+
+// errNotBegun is a swap whose caller gave up while it waited for its turn:
+// nothing was touched.
+var errNotBegun = errors.New("cancelled before the swap began")
+
+// enter takes a place in places, or fails when ctx ends first. The returned
+// func gives it back; calling it again does nothing.
+func enter(ctx context.Context, places chan struct{}) (func(), error) {
+	select {
+	case places <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-places }) }, nil
 }
 
 // rolledBack is a swap failure after which the old container was put back.
@@ -109,6 +130,13 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, reviv
 	tmp, aside := name+NewSuffix, name+AsideSuffix
 	rec := &SwapRecord{ID: newSwapID(), Name: name, OldID: old.ID, Image: image, WasRunning: old.Running(), Started: e.opts.Now()}
 	e.done(StepPulled)
+	// The place is held from creation to start, the part of the swap that
+	// works the engine; the health gate only watches and holds none.
+	leaveBusy, err := enter(ctx, e.busy)
+	if err != nil {
+		return errNotBegun
+	}
+	defer leaveBusy()
 	e.removeLeftover(ctx, tmp)
 
 	e.journal(ctx, rec, StepCreated)
@@ -127,6 +155,10 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, reviv
 	back := &rollback{e: e, rec: rec}
 	start := rec.WasRunning || revive
 
+	// From stop to start the container is down: keep that span as short as
+	// a lone restart by not sharing the engine with other swaps' outages.
+	leaveDown, _ := enter(ctx, e.down)
+	defer leaveDown()
 	if rec.WasRunning {
 		e.journal(ctx, rec, StepOldStopped)
 		if err := e.rt.Stop(ctx, old.ID, e.stopSignal(old), e.stopTimeout(old)); err != nil {
@@ -150,11 +182,15 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, reviv
 			return back.do(ctx, fmt.Errorf("start new container: %w", err))
 		}
 		e.done(StepNewStarted)
+		leaveDown()
+		leaveBusy()
 		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: image, Phase: PhaseHealthCheck})
 		if err := e.gate(ctx, newID); err != nil {
 			return back.do(ctx, err)
 		}
 	}
+	leaveDown()
+	leaveBusy()
 	rec.Healthy = true
 	e.journal(ctx, rec, StepHealthPassed)
 	e.done(StepHealthPassed)
