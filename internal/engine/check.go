@@ -132,6 +132,15 @@ func (e *Engine) remoteDigests(ctx context.Context, refs map[string]Reference, k
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	hosts := map[string]chan struct{}{}
+	if x, ok := e.reg.(Expecter); ok {
+		var asked []string
+		for key, ref := range refs {
+			if known[key] == "" {
+				asked = append(asked, ref.Normal)
+			}
+		}
+		x.Expect(asked)
+	}
 	for key, ref := range refs {
 		if d, ok := known[key]; ok && d != "" {
 			mu.Lock()

@@ -50,6 +50,13 @@ type Registry interface {
 	Auth(ctx context.Context, ref string) (Auth, error)
 }
 
+// Expecter is a Registry that prepares for the references a check is about
+// to ask for, such as to authenticate once for all of a registry's
+// repositories. Optional.
+type Expecter interface {
+	Expect(refs []string)
+}
+
 // History records update attempts.
 type History interface {
 	RecordAttempt(ctx context.Context, a Attempt) error

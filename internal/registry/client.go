@@ -38,11 +38,12 @@ type Options struct {
 }
 
 // Client implements engine.Registry with go-containerregistry. One Client
-// reuses connections and bearer tokens across the references it checks.
+// shakes hands once per registry and credentials, and reuses connections
+// and bearer tokens across the repositories it checks there.
 type Client struct {
-	opts    Options
-	puller  *remote.Puller
-	backoff *backoff
+	opts     Options
+	sessions *sessions
+	backoff  *backoff
 }
 
 var _ engine.Registry = (*Client)(nil)
@@ -65,18 +66,19 @@ func New(opts Options) (*Client, error) {
 		opts.Now = time.Now
 	}
 	bo := &backoff{now: opts.Now}
-	p, err := remote.NewPuller(
-		remote.WithAuthFromKeychain(opts.Keychain),
-		remote.WithTransport(bo.transport(opts.Transport)),
-		remote.WithUserAgent("cutover"),
-		// A failed check is reported and retried at the next pass; retrying
-		// inside one would multiply requests to a registry that is struggling.
-		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
-	)
-	if err != nil {
-		return nil, err
+	return &Client{opts: opts, sessions: &sessions{base: bo.transport(opts.Transport)}, backoff: bo}, nil
+}
+
+// Expect announces the references a check is about to ask for, so that a
+// registry with bearer tokens is asked for one token covering them all.
+func (c *Client) Expect(refs []string) {
+	var repos []name.Repository
+	for _, ref := range refs {
+		if tag, err := c.parse(ref); err == nil {
+			repos = append(repos, tag.Context())
+		}
 	}
-	return &Client{opts: opts, puller: p, backoff: bo}, nil
+	c.sessions.expect(repos)
 }
 
 // Digest returns the digest the tag points to, with one HEAD request, or a
@@ -91,17 +93,43 @@ func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	desc, err := c.puller.Head(ctx, tag)
+	auth, err := authn.Resolve(ctx, c.opts.Keychain, tag.Context())
+	if err != nil {
+		return "", fmt.Errorf("credentials for %s: %w", tag.RegistryStr(), err)
+	}
+	puller, session, err := c.sessions.puller(ctx, tag.Context(), auth)
+	if err != nil {
+		return "", c.describe(ctx, tag.RegistryStr(), err)
+	}
+	d, err := digest(ctx, puller, tag)
+	if err != nil {
+		var terr *transport.Error
+		if !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound {
+			// The ping's answer or the token may be what is wrong.
+			c.sessions.forget(session)
+		}
+		if !errors.Is(err, errNotManifest) {
+			err = c.describe(ctx, tag.RegistryStr(), err)
+		}
+	}
+	return d, err
+}
+
+var errNotManifest = errors.New("registry sent something that is not a manifest")
+
+// digest asks with HEAD, and with GET when the answer has no digest header.
+func digest(ctx context.Context, puller *remote.Puller, tag name.Tag) (string, error) {
+	desc, err := puller.Head(ctx, tag)
 	if err == nil {
 		return desc.Digest.String(), nil
 	}
 	var terr *transport.Error
 	if errors.As(err, &terr) || !strings.Contains(err.Error(), "Docker-Content-Digest") {
-		return "", c.describe(ctx, tag.RegistryStr(), err)
+		return "", err
 	}
-	full, err := c.puller.Get(ctx, tag)
+	full, err := puller.Get(ctx, tag)
 	if err != nil {
-		return "", c.describe(ctx, tag.RegistryStr(), err)
+		return "", err
 	}
 	// Without the header the digest is computed from the body: make sure
 	// it is a manifest and not an error page.
@@ -109,7 +137,7 @@ func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
 		SchemaVersion int `json:"schemaVersion"`
 	}
 	if err := json.Unmarshal(full.Manifest, &m); err != nil || m.SchemaVersion == 0 {
-		return "", fmt.Errorf("registry sent something that is not a manifest")
+		return "", errNotManifest
 	}
 	return full.Digest.String(), nil
 }

@@ -1,0 +1,146 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// sessions keeps one authenticated session per registry host and set of
+// credentials. go-containerregistry authenticates once per repository (a
+// ping, and a token for bearer registries); a session pings once, fetches
+// one token covering every repository the check announced, and serves all
+// of that registry's repositories.
+type sessions struct {
+	base http.RoundTripper // the 429 watch over the caller's transport
+
+	mu       sync.Mutex
+	byKey    map[string]*session
+	expected map[string][]string // pull scopes announced per registry host
+}
+
+type session struct {
+	mu     sync.Mutex // held through the handshake
+	puller *remote.Puller
+}
+
+// expect records the repositories a check is about to ask for, so the
+// first handshake with their registry asks for a token covering all.
+func (s *sessions) expect(repos []name.Repository) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.expected == nil {
+		s.expected = map[string][]string{}
+	}
+	for _, r := range repos {
+		scope := r.Scope(transport.PullScope)
+		host := r.RegistryStr()
+		if !slices.Contains(s.expected[host], scope) {
+			s.expected[host] = append(s.expected[host], scope)
+		}
+	}
+}
+
+// puller returns the session's puller for repo's registry, shaking hands
+// first if no session exists yet for these credentials.
+func (s *sessions) puller(ctx context.Context, repo name.Repository, auth authn.Authenticator) (*remote.Puller, string, error) {
+	key, err := sessionKey(ctx, repo.RegistryStr(), auth)
+	if err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	if s.byKey == nil {
+		s.byKey = map[string]*session{}
+	}
+	ss := s.byKey[key]
+	if ss == nil {
+		ss = &session{}
+		s.byKey[key] = ss
+	}
+	scopes := append([]string(nil), s.expected[repo.RegistryStr()]...)
+	s.mu.Unlock()
+
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.puller != nil {
+		return ss.puller, key, nil
+	}
+	if own := repo.Scope(transport.PullScope); !slices.Contains(scopes, own) {
+		scopes = append(scopes, own)
+	}
+	tr, err := s.handshake(ctx, repo.Registry, auth, scopes)
+	if err != nil {
+		return nil, "", err
+	}
+	// A Wrapper is used as it is: no handshake per repository, no further
+	// wrapping (retries stay off, as before).
+	p, err := remote.NewPuller(remote.WithTransport(tr), remote.WithAuth(auth))
+	if err != nil {
+		return nil, "", err
+	}
+	ss.puller = p
+	return p, key, nil
+}
+
+// forget drops a session, so the next request shakes hands again: after a
+// failure its ping result or token may be what is wrong.
+func (s *sessions) forget(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byKey, key)
+}
+
+// handshake pings reg once and, for a bearer registry, fetches one token
+// for scopes. An insecure or loopback registry is pinged over plain HTTP
+// first, as go-containerregistry would otherwise race an HTTPS attempt
+// against it every time; only if that fails is HTTPS tried too.
+func (s *sessions) handshake(ctx context.Context, reg name.Registry, auth authn.Authenticator, scopes []string) (http.RoundTripper, error) {
+	if reg.Scheme() == "http" {
+		plain := plainOnly{host: reg.RegistryStr(), next: s.base}
+		tr, err := transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(plain, "cutover"), scopes)
+		if err == nil {
+			return tr, nil
+		}
+	}
+	return transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(s.base, "cutover"), scopes)
+}
+
+// errNoTLS stands for an HTTPS attempt that plainOnly did not make.
+var errNoTLS = errors.New("HTTPS not tried: registry spoken to over plain HTTP")
+
+// plainOnly refuses HTTPS requests to host without dialling.
+type plainOnly struct {
+	host string
+	next http.RoundTripper
+}
+
+func (p plainOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "https" && r.URL.Host == p.host {
+		return nil, errNoTLS
+	}
+	return p.next.RoundTrip(r)
+}
+
+// sessionKey names a registry host with one set of credentials, without
+// keeping the credentials in the key.
+func sessionKey(ctx context.Context, host string, auth authn.Authenticator) (string, error) {
+	cfg, err := authn.Authorization(ctx, auth)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, v := range []string{host, cfg.Username, cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
