@@ -1,0 +1,180 @@
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// PrivateEngine is a Docker engine of a test's own: a second dockerd with its
+// own socket, data, state and containerd, so a test can stop and start it
+// without disturbing the shared engine every other test uses. It has no
+// bridge network (containers get only their loopback) and pulls from the
+// registries on the host's loopback like the shared one.
+type PrivateEngine struct {
+	// Host is its DOCKER_HOST value, unix:///run/cutover-engine-.../docker.sock.
+	Host string
+
+	args    []string
+	dataDir string
+	runDir  string
+	logPath string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+}
+
+// engineStartTimeout bounds how long a private engine may take to answer.
+const engineStartTimeout = 2 * time.Minute
+
+// NewPrivateEngine starts a private engine and stops and deletes it when the
+// test ends. It needs root, as dockerd does.
+func NewPrivateEngine(t testing.TB) *PrivateEngine {
+	t.Helper()
+	RequireEngine(t)
+	if os.Geteuid() != 0 {
+		unavailable(t, "a private Docker engine needs root")
+	}
+	if _, err := exec.LookPath("dockerd"); err != nil {
+		unavailable(t, "no dockerd to start a private engine: run scripts/setup-env.sh")
+	}
+	id := randomHex(t, 4)
+	// The run directory holds sockets, whose paths must stay short.
+	e := &PrivateEngine{
+		dataDir: filepath.Join("/var/lib/cutover-test-engines", id),
+		runDir:  "/run/cutover-engine-" + id,
+	}
+	e.logPath = filepath.Join(e.runDir, "dockerd.log")
+	e.Host = "unix://" + filepath.Join(e.runDir, "docker.sock")
+	e.args = []string{
+		"--host", e.Host,
+		"--data-root", e.dataDir,
+		"--exec-root", filepath.Join(e.runDir, "exec"),
+		"--pidfile", filepath.Join(e.runDir, "docker.pid"),
+		"--bridge", "none", "--iptables=false", "--ip-masq=false",
+	}
+	for _, dir := range []string{e.dataDir, e.runDir} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		e.stop(t)
+		if t.Failed() {
+			if b, err := os.ReadFile(e.logPath); err == nil {
+				t.Logf("private engine log, last lines:\n%s", lastLines(string(b), 30))
+			}
+		}
+		for _, dir := range []string{e.dataDir, e.runDir} {
+			if err := os.RemoveAll(dir); err != nil {
+				t.Errorf("removing the private engine's %s: %v", dir, err)
+			}
+		}
+	})
+	e.Start(t)
+	return e
+}
+
+// Start starts the engine and waits until it answers.
+func (e *PrivateEngine) Start(t testing.TB) {
+	t.Helper()
+	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command("dockerd", e.args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting a private dockerd: %v", err)
+	}
+	e.cmd, e.exited = cmd, make(chan struct{})
+	go func(done chan struct{}) { cmd.Wait(); close(done) }(e.exited)
+
+	deadline := time.Now().Add(engineStartTimeout)
+	for {
+		if _, err := e.docker("info", "--format", "{{.ServerVersion}}"); err == nil {
+			return
+		}
+		select {
+		case <-e.exited:
+			t.Fatalf("the private dockerd exited at start; see %s", e.logPath)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the private dockerd did not answer within %s; see %s", engineStartTimeout, e.logPath)
+		}
+	}
+}
+
+// Stop stops the engine the way a service manager does (SIGTERM): the engine
+// stops its containers, then itself.
+func (e *PrivateEngine) Stop(t testing.TB) {
+	t.Helper()
+	if err := e.stop(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *PrivateEngine) stop(t testing.TB) error {
+	if e.cmd == nil {
+		return nil
+	}
+	select {
+	case <-e.exited:
+		e.cmd = nil
+		return nil
+	default:
+	}
+	e.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.exited:
+	case <-time.After(engineStartTimeout):
+		e.cmd.Process.Kill()
+		<-e.exited
+		return fmt.Errorf("the private dockerd did not stop within %s on SIGTERM; killed it", engineStartTimeout)
+	}
+	e.cmd = nil
+	return nil
+}
+
+// Docker runs the docker CLI against this engine, like the package's Docker.
+func (e *PrivateEngine) Docker(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := e.docker(args...)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return out
+}
+
+func (e *PrivateEngine) docker(args ...string) (string, error) {
+	ctx, cancel := dockerCtx()
+	defer cancel()
+	return runDocker(ctx, dockerOpts{env: []string{"DOCKER_HOST=" + e.Host}}, args...)
+}
+
+// Names lists the names of this engine's containers that start with prefix,
+// running or not.
+func (e *PrivateEngine) Names(t testing.TB, prefix string) []string {
+	t.Helper()
+	var names []string
+	for _, n := range strings.Fields(e.Docker(t, "ps", "-a", "--format", "{{.Names}}", "--filter", "name="+prefix)) {
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
