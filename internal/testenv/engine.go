@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,10 +13,9 @@ import (
 )
 
 // PrivateEngine is a Docker engine of a test's own: a second dockerd with its
-// own socket, data, state and containerd, so a test can stop and start it
-// without disturbing the shared engine every other test uses. It has no
-// bridge network (containers get only their loopback) and pulls from the
-// registries on the host's loopback like the shared one.
+// own socket, data, state, containerd and bridge, so a test can stop and
+// start it without disturbing the shared engine every other test uses. It
+// pulls from the registries on the host's loopback like the shared one.
 type PrivateEngine struct {
 	// Host is its DOCKER_HOST value, unix:///run/cutover-engine-.../docker.sock.
 	Host string
@@ -50,12 +50,15 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 	}
 	e.logPath = filepath.Join(e.runDir, "dockerd.log")
 	e.Host = "unix://" + filepath.Join(e.runDir, "docker.sock")
+	// The engine gets a bridge of its own: without one (--bridge none) a
+	// dockerd deletes docker0 at start, the shared engine's bridge.
+	bridge := "cutbr" + id
 	e.args = []string{
 		"--host", e.Host,
 		"--data-root", e.dataDir,
 		"--exec-root", filepath.Join(e.runDir, "exec"),
 		"--pidfile", filepath.Join(e.runDir, "docker.pid"),
-		"--bridge", "none", "--iptables=false", "--ip-masq=false",
+		"--bridge", bridge, "--iptables=false", "--ip-masq=false",
 	}
 	for _, dir := range []string{e.dataDir, e.runDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -64,6 +67,9 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 	}
 	t.Cleanup(func() {
 		e.stop(t)
+		if out, err := exec.Command("ip", "link", "delete", bridge).CombinedOutput(); err != nil {
+			t.Errorf("removing the private engine's bridge %s: %v %s", bridge, err, out)
+		}
 		if t.Failed() {
 			if b, err := os.ReadFile(e.logPath); err == nil {
 				t.Logf("private engine log, last lines:\n%s", lastLines(string(b), 30))
@@ -75,6 +81,19 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 			}
 		}
 	})
+	// A /24 in 10.213.0.0/16, away from the ranges the shared engine hands
+	// out to its networks; the third octet comes from the random id.
+	n, _ := strconv.ParseUint(id, 16, 32)
+	subnet := fmt.Sprintf("10.213.%d.1/24", n%250+1)
+	for _, args := range [][]string{
+		{"link", "add", bridge, "type", "bridge"},
+		{"addr", "add", subnet, "dev", bridge},
+		{"link", "set", bridge, "up"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v %s", strings.Join(args, " "), err, out)
+		}
+	}
 	e.Start(t)
 	return e
 }
