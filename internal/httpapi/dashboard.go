@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/internal/daemon"
@@ -85,6 +86,8 @@ type dashboard struct {
 	cross   *http.CrossOriginProtection
 	mu      sync.Mutex
 	renamed map[string]recentID // ids of containers recreated by an update
+	shown   renderedImages      // the last answer of GET /api/images
+	toggled atomic.Uint64       // counts toggles set through the dashboard
 }
 
 // recentID remembers which container an id belonged to, so a client that

@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/daemon"
@@ -83,7 +86,61 @@ func (d *dashboard) images(w http.ResponseWriter, r *http.Request) {
 	if !rep.CheckedAt.IsZero() {
 		w.Header().Set("Last-Modified", rep.CheckedAt.UTC().Format(http.TimeFormat))
 	}
-	writeJSON(w, http.StatusOK, d.imageGroups(rep))
+	body := d.renderImages(rep)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// renderedImages is the last answer of GET /api/images and what it was
+// rendered from: dashboards poll it, and rendering reads every container's
+// toggle, sorts and encodes, while the snapshot changes once per check.
+type renderedImages struct {
+	mu   sync.Mutex
+	from imagesSource
+	body []byte
+}
+
+// imagesSource tells snapshots and toggle states apart. A snapshot is
+// replaced whole, never changed in place, so its groups' backing array
+// names it.
+type imagesSource struct {
+	groups    *engine.Group
+	n         int
+	checkedAt time.Time
+	toggled   uint64 // toggles set through the dashboard
+	stored    uint64 // the toggle store's own version, when it keeps one
+}
+
+// togglesVersioner is a ToggleStore that says when any toggle changed.
+type togglesVersioner interface {
+	TogglesVersion() uint64
+}
+
+// renderImages returns the answer for rep, rendering it again only when
+// the snapshot or a toggle changed since the last one.
+func (d *dashboard) renderImages(rep engine.Report) []byte {
+	// Read before rendering: a toggle set meanwhile makes the next request
+	// render again.
+	from := imagesSource{n: len(rep.Groups), checkedAt: rep.CheckedAt, toggled: d.toggled.Load()}
+	if len(rep.Groups) > 0 {
+		from.groups = &rep.Groups[0]
+	}
+	if v, ok := d.Toggles.(togglesVersioner); ok {
+		from.stored = v.TogglesVersion()
+	}
+	c := &d.shown
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.body != nil && c.from == from {
+		return c.body
+	}
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(d.imageGroups(rep))
+	c.from, c.body = from, buf.Bytes()
+	return c.body
 }
 
 // imageAction is /api/images/{id}/{action}.
@@ -169,7 +226,10 @@ func (d *dashboard) toggle(w http.ResponseWriter, r *http.Request, id string) {
 	if req.AutoUpdate != nil {
 		on = *req.AutoUpdate
 	}
-	if err := d.Toggles.SetAutoUpdate(cs.Container.Name, on); err != nil {
+	err := d.Toggles.SetAutoUpdate(cs.Container.Name, on)
+	// Even a failed write may have changed something.
+	d.toggled.Add(1)
+	if err != nil {
 		d.s.deps.Log.Error("cannot save auto-update choice", "container", cs.Container.Name, "err", err)
 		textError(w, http.StatusInternalServerError, "cannot save the choice: "+err.Error())
 		return

@@ -22,7 +22,8 @@ var (
 
 // Store is the embedded database. It is safe for concurrent use.
 type Store struct {
-	db *bolt.DB
+	db      *bolt.DB
+	toggles toggles
 }
 
 // Open opens, or creates, the store in dir, creating dir (mode 0700) when

@@ -56,3 +56,42 @@ func TestAttemptsSurviveReopenNewestFirst(t *testing.T) {
 		t.Errorf("data directory mode: got %o, want 700", perm)
 	}
 }
+
+func TestTogglesSurviveReopenAndCountChanges(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, set := s.AutoUpdate("web"); on || set {
+		t.Errorf("toggle of web before any: got %v (set %v), want unset", on, set)
+	}
+	v0 := s.TogglesVersion()
+	if err := s.SetAutoUpdate("web", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAutoUpdate("db", false); err != nil {
+		t.Fatal(err)
+	}
+	if v := s.TogglesVersion(); v == v0 {
+		t.Errorf("toggles version after two changes: got %d, want other than %d", v, v0)
+	}
+	if on, set := s.AutoUpdate("web"); !on || !set {
+		t.Errorf("toggle of web: got %v (set %v), want on", on, set)
+	}
+	s.Close()
+
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		name    string
+		on, set bool
+	}{{"web", true, true}, {"db", false, true}, {"cache", false, false}} {
+		if on, set := s.AutoUpdate(tc.name); on != tc.on || set != tc.set {
+			t.Errorf("toggle of %s after reopening: got %v (set %v), want %v (set %v)", tc.name, on, set, tc.on, tc.set)
+		}
+	}
+}

@@ -1,5 +1,21 @@
 package store
 
+import (
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// toggles keeps the auto-update toggles in memory as well: the dashboard and
+// the policy ask for every watched container at once, and this process
+// holds the database alone, so the copy cannot go stale.
+type toggles struct {
+	mu      sync.RWMutex
+	loaded  bool
+	on      map[string]bool
+	version uint64
+}
+
 // SetAutoUpdate persists a container's auto-update toggle, keyed by name so it
 // survives the container being recreated.
 func (s *Store) SetAutoUpdate(name string, on bool) error {
@@ -7,14 +23,62 @@ func (s *Store) SetAutoUpdate(name string, on bool) error {
 	if on {
 		v = []byte("1")
 	}
-	return s.put(bucketToggles, name, v)
+	s.toggles.mu.Lock()
+	defer s.toggles.mu.Unlock()
+	if err := s.put(bucketToggles, name, v); err != nil {
+		return err
+	}
+	if s.toggles.loaded {
+		s.toggles.on[name] = on
+	}
+	s.toggles.version++
+	return nil
 }
 
 // AutoUpdate returns a container's toggle and whether one was ever set.
 func (s *Store) AutoUpdate(name string) (on, set bool) {
-	v, err := s.get(bucketToggles, name)
-	if err != nil || v == nil {
-		return false, false
+	s.toggles.mu.RLock()
+	if s.toggles.loaded {
+		on, set = s.toggles.on[name]
+		s.toggles.mu.RUnlock()
+		return on, set
 	}
-	return string(v) == "1", true
+	s.toggles.mu.RUnlock()
+	if err := s.loadToggles(); err != nil {
+		v, err := s.get(bucketToggles, name)
+		if err != nil || v == nil {
+			return false, false
+		}
+		return string(v) == "1", true
+	}
+	return s.AutoUpdate(name)
+}
+
+// TogglesVersion changes whenever a toggle is set, so a reader can tell
+// whether what it derived from them still holds.
+func (s *Store) TogglesVersion() uint64 {
+	s.toggles.mu.RLock()
+	defer s.toggles.mu.RUnlock()
+	return s.toggles.version
+}
+
+// loadToggles reads every toggle once, in one transaction.
+func (s *Store) loadToggles() error {
+	s.toggles.mu.Lock()
+	defer s.toggles.mu.Unlock()
+	if s.toggles.loaded {
+		return nil
+	}
+	on := map[string]bool{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketToggles).ForEach(func(k, v []byte) error {
+			on[string(k)] = string(v) == "1"
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	s.toggles.on, s.toggles.loaded = on, true
+	return nil
 }
