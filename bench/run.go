@@ -35,7 +35,9 @@ type Options struct {
 	// ProbeTimeout bounds one poll. Default 200 ms.
 	ProbeTimeout time.Duration
 	// RestartParallel is how many `docker restart`s of the floor run at
-	// once. Default 4, as many as cutover swaps at once by default.
+	// once. Default 4, as many swaps as cutover prepares at once by default
+	// (it stops and starts one at a time); SingleSample gives the floor of
+	// one at a time.
 	RestartParallel int
 	// SingleSample is how many containers are also restarted one at a
 	// time. Default 20.

@@ -29,7 +29,7 @@ func main() {
 	flag.StringVar(&o.Repo, "repo", ".", "repository root (the test app is built from testdata/app)")
 	flag.StringVar(&o.Commit, "commit", "", "the commit the cutover binary was built from (default: the checkout's)")
 	flag.StringVar(&o.Registry, "registry", "127.0.0.1:5000", "plain registry behind the counting proxy")
-	flag.IntVar(&o.RestartParallel, "restart-parallel", 4, "docker restarts at once for the floor (cutover's default swap concurrency)")
+	flag.IntVar(&o.RestartParallel, "restart-parallel", 4, "docker restarts at once for the floor (cutover's default of swaps prepared at once)")
 	flag.IntVar(&o.SingleSample, "single-sample", 20, "containers also restarted one at a time")
 	flag.DurationVar(&o.ProbeInterval, "probe-interval", 10*time.Millisecond, "poll interval of a container in play")
 	flag.DurationVar(&o.ProbeIdleInterval, "probe-idle-interval", 250*time.Millisecond, "poll interval of an idle container (= -probe-interval polls all fast always)")
