@@ -147,3 +147,41 @@ func TestApplyOutagesBoundIsAnOption(t *testing.T) {
 		t.Errorf("swaps between create and start at once: got %d, want at most 4", rt.maxBusy)
 	}
 }
+
+func TestSwapWaitingForItsTurnCanBeCancelled(t *testing.T) {
+	rt, _, e := world(t)
+	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
+	report, err := e.Check(context.Background(), CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := e.Plan(report, PlanOptions{})
+	// Every place is taken, as by other swaps in flight.
+	for range cap(e.busy) {
+		e.busy <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var last Event
+	sum := e.Apply(ctx, plan, ApplyOptions{}, SinkFunc(func(ev Event) {
+		if ev.Phase == PhaseRecreating {
+			cancel()
+		}
+		last = ev
+	}))
+	if len(sum.Outcomes) != 1 || sum.Outcomes[0].Result != ResultSkipped {
+		t.Fatalf("outcomes: got %+v, want app skipped", sum.Outcomes)
+	}
+	if last.Phase != PhaseDone || last.Container != "app" {
+		t.Errorf("last event: got %+v, want app done", last)
+	}
+	for _, call := range rt.callLog() {
+		if !strings.HasPrefix(call, "pull ") {
+			t.Errorf("call after the cancel: got %q, want none but the pull", call)
+		}
+	}
+	c, _ := rt.Container(context.Background(), "app")
+	if c.ID != "a000000000000000" || !c.Running() {
+		t.Errorf("app after the cancelled swap: got %+v, want the old container running", c)
+	}
+}

@@ -87,8 +87,8 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseRecreating})
 	if err := e.replace(ctx, old, s.Image, so.revive, sink); err != nil {
 		if errors.Is(err, errNotBegun) {
-			o.Result, o.Err = ResultSkipped, err
-			return o
+			// Announced as recreating: say it ended.
+			return finish(ResultSkipped, err)
 		}
 		var rb rolledBack
 		if errors.As(err, &rb) {
