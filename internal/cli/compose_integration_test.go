@@ -181,11 +181,9 @@ func TestIntegrationComposeDeployFromCI(t *testing.T) {
     volumes:
       - %s:/var/run/docker.sock
       - %s:/config.json:ro
-    ports:
-      - "127.0.0.1:%s:8080"
     labels:
       - "%s"
-`, socket, cfg, port, testenv.TestLabel), "CUTOVER_IMAGE="+image)
+`, socket, cfg, testenv.TestLabel), "CUTOVER_IMAGE="+image, "CUTOVER_PORT="+port)
 	requireMount(t, p.container(t, "cutover"), socket, "/var/run/docker.sock")
 	relayRegistries(t, p.container(t, "cutover"), testenv.AuthRegistry)
 	waitHealthy(t, "http://127.0.0.1:"+port+"/health", p)
