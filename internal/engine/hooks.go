@@ -38,7 +38,7 @@ func (e *Engine) hook(ctx context.Context, c Container, which string) (ran bool,
 	timeout := time.Minute
 	if v, ok := Label(c, "lifecycle."+which+"-timeout"); ok {
 		// Minutes beyond what a Duration holds would wrap to any value.
-		if mins, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && mins >= 0 && mins <= math.MaxInt64/int(time.Minute) {
+		if mins, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && mins >= 0 && int64(mins) <= math.MaxInt64/int64(time.Minute) {
 			timeout = time.Duration(mins) * time.Minute
 		}
 	}
