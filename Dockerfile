@@ -1,12 +1,20 @@
-# cutover's image: the static binary, the CA certificates its registry checks
-# need, and nothing else. Build it with `make image`, which compiles the binary
-# on the host and copies it and the host's CA bundle into an otherwise empty
-# build context, so no Go toolchain image is needed.
+# cutover's image: the static binary and nothing else. Build it with
+# `make image`, which compiles the binary on the host and copies it into an
+# otherwise empty build context, so no base image is pulled. The binary
+# carries the CA roots HTTPS registries need and the time zone database TZ
+# needs; scratch has neither.
 FROM scratch
-COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ARG VERSION=dev
+ARG REVISION=
+ARG SOURCE=https://github.com/cutover/cutover
+LABEL org.opencontainers.image.title="cutover" \
+      org.opencontainers.image.description="Keeps Docker containers on their newest images, safely" \
+      org.opencontainers.image.version="$VERSION" \
+      org.opencontainers.image.revision="$REVISION" \
+      org.opencontainers.image.source="$SOURCE"
 COPY cutover /cutover
-# The store and the API key live in /data: mount a volume there to keep them
-# across updates of cutover itself.
+# The store, the API key and the session key live in /data: mount a volume
+# there to keep them across updates of cutover itself.
 ENV CUTOVER_DATA_DIR=/data
 # Registry credentials are read from /config.json, where Watchtower reads
 # them, so its users' volume for that file works unchanged.
@@ -14,4 +22,7 @@ ENV DOCKER_CONFIG=/
 WORKDIR /
 VOLUME /data
 EXPOSE 8080
+# No curl in scratch: the binary asks its own /health. It reads
+# CUTOVER_LISTEN, so a different port set through the variable is followed.
+HEALTHCHECK --interval=30s --timeout=15s --start-period=20s --retries=3 CMD ["/cutover", "healthcheck"]
 ENTRYPOINT ["/cutover"]

@@ -7,6 +7,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	// The image is FROM scratch: no CA bundle for HTTPS registries and no
+	// zoneinfo for TZ with --schedule, so the binary carries both. The CA
+	// roots are used only when the system has none of its own.
+	_ "golang.org/x/crypto/x509roots/fallback"
+	_ "time/tzdata"
+
 	"github.com/cutover/cutover/internal/cli"
 )
 

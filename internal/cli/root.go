@@ -58,6 +58,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = func(cmd *cobra.Command, names []string) error { return runServe(cmd, g, o, names) }
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd.Flags()) }
-	root.AddCommand(newCheckCmd(g), newUpdateCmd(g), newServeCmd(g), newAPIKeyCmd(g), newRecoverCmd(g), newHandoverCmd(g))
+	root.AddCommand(newCheckCmd(g), newUpdateCmd(g), newServeCmd(g), newAPIKeyCmd(g), newRecoverCmd(g), newHandoverCmd(g),
+		newVersionCmd(g), newHealthcheckCmd())
 	return root
 }
