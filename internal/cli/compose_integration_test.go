@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"maps"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,6 +192,11 @@ func TestIntegrationComposeDeployFromCI(t *testing.T) {
 	key := strings.TrimSpace(p.run(t, "exec", "-T", "cutover", "/cutover", "api-key"))
 	if len(key) != 43 {
 		t.Fatalf("cutover api-key printed %q, want a 43-character key", key)
+	}
+	// The README's quick start: the dashboard's login is admin with this key.
+	login, _ := json.Marshal(map[string]string{"user": "admin", "pass": key})
+	if code, body := call(t, http.MethodPost, "http://127.0.0.1:"+port+"/api/login", "", "application/json", string(login)); code != http.StatusOK {
+		t.Fatalf("POST /api/login as admin with the key of cutover api-key: status %d (%s), want 200", code, body)
 	}
 	cmd := exec.Command("sh", "-c", `curl -X POST "http://localhost:`+port+`/update" \
      -H "Authorization: $API_KEY" \
