@@ -106,11 +106,14 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 	switches := socketProxySwitches(t, filepath.Join(root, "examples", "socket-proxy-compose.yml"))
 	proxy := startSocketProxy(t, view, switches)
 
+	// The key as a reader gets it, from the environment serve runs in.
 	data := t.TempDir()
-	code, key := runBinary(t, nil, "--data-dir", data, "api-key")
-	key = strings.TrimSpace(key)
-	if code != 0 || len(key) != 43 {
-		t.Fatalf("cutover api-key: exit %d, printed %q; want 0 and a 43-character key", code, key)
+	apiKey := exec.Command(binary(t), "--data-dir", data, "api-key")
+	apiKey.Env = withoutEnv(os.Environ(), "DOCKER_HOST", "CUTOVER_", "WATCHTOWER_")
+	out, err := apiKey.Output()
+	key := strings.TrimSpace(string(out))
+	if err != nil || len(key) != 43 {
+		t.Fatalf("cutover api-key: %v, printed %q; want exit 0 and a 43-character key", err, key)
 	}
 	url := startServeBinary(t, "--host", proxy.host, "--data-dir", data,
 		"--http-api-update", "--http-api-metrics", "--ui-password", docsPassword,
