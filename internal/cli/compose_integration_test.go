@@ -35,7 +35,7 @@ import (
 // project's containers instead.
 func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 	t.Parallel()
-	requireCompose(t)
+	requireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 	root := moduleRoot(t)
@@ -153,7 +153,7 @@ func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 // shows only the test's containers.
 func TestIntegrationComposeDeployFromCI(t *testing.T) {
 	t.Parallel()
-	requireCompose(t)
+	requireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 	root := moduleRoot(t)
@@ -247,18 +247,6 @@ type composeProject struct {
 	dir   string
 }
 
-// requireCompose skips the test when docker-compose is not installed, or
-// fails it in CI, which must run it.
-func requireCompose(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("docker-compose"); err != nil {
-		reason := "docker-compose not installed (scripts/setup-env.sh installs it)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(reason)
-		}
-		t.Skip(reason)
-	}
-}
 
 // startCompose runs docker-compose up -d on the repository's file plus an
 // override written for the test, in a project of its own, and takes the
