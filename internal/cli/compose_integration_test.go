@@ -247,7 +247,6 @@ type composeProject struct {
 	dir   string
 }
 
-
 // startCompose runs docker-compose up -d on the repository's file plus an
 // override written for the test, in a project of its own, and takes the
 // project down with its volumes when the test ends.
