@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"net"
 	"net/http"
@@ -38,7 +37,7 @@ func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 	requireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
-	root := moduleRoot(t)
+	root := testenv.RepoRoot(t)
 
 	// The updater's image is in a registry so that a newer one can be
 	// pushed: only its enable=false label may keep it from being updated.
@@ -156,7 +155,7 @@ func TestIntegrationComposeDeployFromCI(t *testing.T) {
 	requireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
-	root := moduleRoot(t)
+	root := testenv.RepoRoot(t)
 
 	image := testenv.Name(t, "cutover") + ":latest"
 	makeImage(t, root, image)
@@ -500,25 +499,4 @@ func labelsWithPrefix(t *testing.T, container, prefix string) map[string]string 
 		}
 	}
 	return got
-}
-
-// moduleRoot finds the repository root above the package directory.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			t.Fatal(err)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

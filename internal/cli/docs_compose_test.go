@@ -29,7 +29,7 @@ import (
 // TestIntegrationDocsCurlExamples.
 func TestComposeFilesValid(t *testing.T) {
 	requireTool(t, "docker-compose")
-	root := moduleRoot(t)
+	root := testenv.RepoRoot(t)
 	files, err := filepath.Glob(filepath.Join(root, "examples", "*.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func TestIntegrationDashboardCompose(t *testing.T) {
 	requireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
-	root := moduleRoot(t)
+	root := testenv.RepoRoot(t)
 
 	image := testenv.Name(t, "cutover") + ":dev"
 	makeImage(t, root, image)

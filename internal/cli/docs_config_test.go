@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cli"
+	"github.com/cutover/cutover/internal/testenv"
 )
 
 var (
@@ -22,7 +23,7 @@ var (
 // the CUTOVER_ variable of every flag, so that a new flag cannot go
 // undocumented.
 func TestConfigurationDocListsEverything(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "docs", "configuration.md"))
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "configuration.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

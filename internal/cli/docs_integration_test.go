@@ -72,7 +72,7 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		requireTool(t, tool)
 	}
-	root := moduleRoot(t)
+	root := testenv.RepoRoot(t)
 	var blocks []docBlock
 	for _, page := range docsFiles(t, root) {
 		blocks = append(blocks, curlBlocks(t, page)...)

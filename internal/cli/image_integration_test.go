@@ -34,7 +34,7 @@ func TestIntegrationImageEndToEnd(t *testing.T) {
 
 	name := testenv.Name(t, "cutover")
 	ref := testenv.PlainRegistry + "/cutover-test/" + name + ":latest"
-	v1 := makeImage(t, moduleRoot(t), ref)
+	v1 := makeImage(t, testenv.RepoRoot(t), ref)
 	testenv.Docker(t, "push", ref)
 	requireShippedImage(t, ref)
 

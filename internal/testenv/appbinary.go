@@ -27,7 +27,7 @@ import (
 // used.
 func appBinary(t testing.TB, version, mode string) string {
 	t.Helper()
-	root := repoRoot(t)
+	root := RepoRoot(t)
 	key, err := appKey(filepath.Join(root, "testdata", "app"), version, mode)
 	if err != nil {
 		t.Fatalf("hashing testdata/app: %v", err)
@@ -89,9 +89,9 @@ func appKey(src, version, mode string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:24], nil
 }
 
-// repoRoot finds the module root by walking up from the working directory,
+// RepoRoot finds the module root by walking up from the working directory,
 // which go test sets to the directory of the package under test.
-func repoRoot(t testing.TB) string {
+func RepoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {

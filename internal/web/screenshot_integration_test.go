@@ -3,10 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -140,7 +138,7 @@ func TestIntegrationDashboardScreenshot(t *testing.T) {
 		return
 	}
 	if !filepath.IsAbs(out) {
-		out = filepath.Join(repoRoot(t), out)
+		out = filepath.Join(testenv.RepoRoot(t), out)
 	}
 	if err := os.WriteFile(out, png, 0o644); err != nil {
 		t.Fatal(err)
@@ -213,25 +211,4 @@ func lockNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-}
-
-// repoRoot is the directory of go.mod above the package.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			t.Fatal(err)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above " + strings.TrimSpace(dir))
-		}
-		dir = parent
-	}
 }
