@@ -118,8 +118,10 @@ func namesLike(t *testing.T, prefix string) []string {
 	return names
 }
 
-// freeSubnet picks a /24 unlikely to clash with the engine's own networks.
+// freeSubnet picks a /24 unlikely to clash with the engine's own networks:
+// those come from 172.17-31.0.0/16 and 192.168.0.0/16, whole /16s at a
+// time, and other packages' tests use 10.213 and 10.215.
 func freeSubnet() (subnet, ip string) {
-	n := 100 + rand.IntN(150)
-	return fmt.Sprintf("172.29.%d.0/24", n), fmt.Sprintf("172.29.%d.42", n)
+	n := 1 + rand.IntN(254)
+	return fmt.Sprintf("10.214.%d.0/24", n), fmt.Sprintf("10.214.%d.42", n)
 }

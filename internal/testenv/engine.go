@@ -81,10 +81,11 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 			}
 		}
 	})
-	// A /24 in 10.213.0.0/16, away from the ranges the shared engine hands
-	// out to its networks; the third octet comes from the random id.
+	// A /24 in 10.215.0.0/16, away from the ranges the shared engine hands
+	// out to its networks and from other tests' fixed subnets; the third
+	// octet comes from the random id.
 	n, _ := strconv.ParseUint(id, 16, 32)
-	subnet := fmt.Sprintf("10.213.%d.1/24", n%250+1)
+	subnet := fmt.Sprintf("10.215.%d.1/24", n%250+1)
 	for _, args := range [][]string{
 		{"link", "add", bridge, "type", "bridge"},
 		{"addr", "add", subnet, "dev", bridge},
