@@ -37,6 +37,9 @@ type wiring struct {
 
 // open connects to the engine and builds the update engine.
 func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
+	if err := g.validate(); err != nil {
+		return nil, err
+	}
 	rt, err := docker.New(g.host)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUnreachable, Err: fmt.Errorf("docker engine address: %w (set --host or DOCKER_HOST)", err)}
@@ -80,6 +83,7 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 		StopTimeout:   g.stopTimeout,
 		HealthTimeout: g.healthTimeout,
 		HealthGrace:   g.healthGrace,
+		Outages:       g.restarts,
 		AfterStep:     crashAfter(os.Getenv("CUTOVER_CRASH_AFTER")),
 	}
 	if a.store != nil {

@@ -22,6 +22,9 @@ type globalOptions struct {
 	stopTimeout   time.Duration
 	healthTimeout time.Duration
 	healthGrace   time.Duration
+	// restarts bounds how many containers are down at once, each between its
+	// old container's stop and its new one's start.
+	restarts int
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -35,6 +38,15 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&g.stopTimeout, "stop-timeout", 10*time.Second, "how long a container gets to stop when it sets no timeout itself")
 	f.DurationVar(&g.healthTimeout, "health-timeout", 60*time.Second, "how long a new container gets to become healthy")
 	f.DurationVar(&g.healthGrace, "health-grace", 5*time.Second, "how long a new container without healthcheck must stay up")
+	f.IntVar(&g.restarts, "concurrent-restarts", 1, "how many containers may be down at once, each between its old container's stop and its new one's start")
+}
+
+// validate rejects option values no command can work with.
+func (g *globalOptions) validate() error {
+	if g.restarts < 1 {
+		return fmt.Errorf("--concurrent-restarts %d: want 1 or more", g.restarts)
+	}
+	return nil
 }
 
 // logger builds the process logger; def is the level when none is asked for.

@@ -133,6 +133,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{[]string{"--schedule", "0 4 * * *"}, `--schedule "0 4 * * *"`},
 		{[]string{"--log-format", "xml"}, `--log-format "xml": want text or json`},
 		{[]string{"--check-interval", "0s"}, "--check-interval must be positive, got 0s"},
+		{[]string{"--concurrent-restarts", "0"}, "--concurrent-restarts 0: want 1 or more"},
 		{[]string{"--notification-url", "nope://x"}, "notification URL"},
 	} {
 		r := cutover(t, append([]string{"serve", "--listen", "127.0.0.1:0"}, tc.args...)...)
