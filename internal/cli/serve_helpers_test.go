@@ -53,7 +53,9 @@ func startServe(t *testing.T, dataDir string, args ...string) *daemon {
 		d.stop(t)
 		t.Logf("cutover serve logs:\n%s", d.logs.String())
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	// Start-up recovers swaps and lists containers first: on a busy engine
+	// that takes a while.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if resp, err := http.Get("http://" + addr + "/health"); err == nil {
 			resp.Body.Close()
