@@ -324,7 +324,10 @@ func (p *composeProject) container(t *testing.T, service string) string {
 // its id. The image is removed when the test ends.
 func makeImage(t *testing.T, root, ref string) string {
 	t.Helper()
-	cmd := exec.Command("make", "--no-print-directory", "-C", root, "image", "IMAGE="+ref, "BUILD_FLAGS=--quiet --label "+testenv.TestLabel)
+	// A label naming ref makes the image this test's own: built from the
+	// same binary, two tests' images would otherwise be one image, and a
+	// revision one test builds on it would block the other's removal.
+	cmd := exec.Command("make", "--no-print-directory", "-C", root, "image", "IMAGE="+ref, "BUILD_FLAGS=--quiet --label "+testenv.TestLabel+" --label cutover.test.image="+ref)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make image IMAGE=%s: %v\n%s", ref, err, out)
 	}

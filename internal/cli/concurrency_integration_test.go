@@ -86,10 +86,19 @@ func TestIntegrationHundredMixedTriggers(t *testing.T) {
 	wg.Wait()
 	// The last triggers may still be running in the background (dashboard
 	// updates answer at once): let the container settle on the newest image.
-	waitFor(t, name+" on v3", 60*time.Second, func() bool {
-		v, _ := testenv.HTTPGet(t, "http://"+testenv.PublishedPort(t, name, "8000")+"/")
-		return strings.TrimSpace(v) == "v3"
-	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v, err := testenv.HTTPGet(t, "http://"+testenv.PublishedPort(t, name, "8000")+"/")
+		if strings.TrimSpace(v) == "v3" {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, images := call(t, "GET", "http://"+d.addr+"/api/images", "Bearer "+key, "", "")
+			t.Fatalf("%s not answering v3 within 60s: last answer %q (%v); containers %v, image %s; /api/images: %s", name, v, err,
+				namesLike(t, name), testenv.Docker(t, "inspect", "--format", "{{.Image}} {{.State.Status}} {{.RestartCount}}", name), images)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	time.Sleep(2 * time.Second)
 	close(stop)
 	<-watched

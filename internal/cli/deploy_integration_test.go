@@ -202,8 +202,9 @@ func TestIntegrationDeployPrivateAndRollback(t *testing.T) {
 }
 
 // TestIntegrationDeployAsyncAndConcurrent follows an async job to its end,
-// then sends a burst of requests for one container: each is answered, the
-// container ends on the image asked last, and exists once.
+// then sends a burst of requests for one container, each of which is
+// answered, then queues requests in a known order: the container ends on
+// the image asked last, and exists once.
 func TestIntegrationDeployAsyncAndConcurrent(t *testing.T) {
 	testenv.RequireEngine(t)
 	t.Parallel()
@@ -240,18 +241,15 @@ func TestIntegrationDeployAsyncAndConcurrent(t *testing.T) {
 		t.Fatalf("async job states: %v, want it to end done", states)
 	}
 
-	const burst = 20
+	// A burst of waiting requests in no particular order: each is answered.
+	const burst = 12
 	var wg sync.WaitGroup
 	codes := make([]int, burst)
-	var last string
 	for i := range burst {
 		ref := refs[tags[i%len(tags)]]
-		last = ref
 		wg.Go(func() {
 			codes[i], _ = call(t, "POST", "http://"+env.d.addr+"/update", env.key, "application/json", fmt.Sprintf(`{"container":"%s","image":"%s"}`, name, ref))
 		})
-		// Requests arrive in this order, so "last" is well defined.
-		time.Sleep(30 * time.Millisecond)
 	}
 	wg.Wait()
 	for i, c := range codes {
@@ -259,8 +257,33 @@ func TestIntegrationDeployAsyncAndConcurrent(t *testing.T) {
 			t.Errorf("request %d of the burst: got %d, want 200", i, c)
 		}
 	}
+
+	// Requests queued in a known order, each accepted before the next is
+	// sent: the container ends on the image asked last.
+	var jobs []string
+	var last string
+	for i := range 6 {
+		last = refs[tags[i%len(tags)]]
+		code, raw := call(t, "POST", "http://"+env.d.addr+"/update?wait=false", "Bearer "+env.key, "application/json", fmt.Sprintf(`{"container":"%s","image":"%s"}`, name, last))
+		var job struct {
+			StatusURL string `json:"status_url"`
+		}
+		json.Unmarshal([]byte(raw), &job)
+		if code != 202 || job.StatusURL == "" {
+			t.Fatalf("queued request %d: got %d %s, want 202 with a status URL", i, code, raw)
+		}
+		jobs = append(jobs, job.StatusURL)
+	}
+	for _, u := range jobs {
+		waitFor(t, "queued job "+u+" to finish", 2*time.Minute, func() bool {
+			_, s := call(t, "GET", "http://"+env.d.addr+u, env.key, "", "")
+			var job struct{ State string }
+			json.Unmarshal([]byte(s), &job)
+			return job.State == "done" || job.State == "failed" || job.State == "rolled_back"
+		})
+	}
 	if got := testenv.Docker(t, "inspect", "--format", "{{.Config.Image}}", name); got != last {
-		t.Errorf("image after the burst: got %s, want the last one asked, %s", got, last)
+		t.Errorf("image after the queued requests: got %s, want the last one asked, %s", got, last)
 	}
 	if got := namesLike(t, name); len(got) != 1 {
 		t.Errorf("containers named like %s after the burst: %v, want exactly one", name, got)

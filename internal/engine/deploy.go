@@ -26,6 +26,10 @@ type DeployRequest struct {
 	Auth Auth
 	// Force recreates the container even when it already runs the image.
 	Force bool
+	// Queued, when set, is called once the request has its place in the
+	// container's queue, before it waits for its turn; not at all when the
+	// request is refused before that.
+	Queued func()
 }
 
 // Deploy pulls req.Image and recreates req.Container on it, with the same
@@ -46,7 +50,11 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	// flight and let a later request overtake. Only then is the name
 	// resolved and the per-container lock taken.
 	given := strings.TrimPrefix(req.Container, "/")
-	leave, err := e.arrivals.lock(ctx, given)
+	wait := e.arrivals.queue(given)
+	if req.Queued != nil {
+		req.Queued()
+	}
+	leave, err := wait(ctx)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -71,7 +71,12 @@ func down(h HealthState, baseRestarts int) error {
 	case h.State == "exited" || h.State == "dead":
 		return fmt.Errorf("new container exited with code %d", h.ExitCode)
 	case h.State == "restarting" || h.RestartCount > baseRestarts:
-		return fmt.Errorf("new container keeps restarting (exit code %d)", h.ExitCode)
+		// Once running again after a restart, the engine reports the exit
+		// code of the new run, 0: only a code from a failed run says anything.
+		if h.ExitCode != 0 {
+			return fmt.Errorf("new container keeps restarting (exit code %d)", h.ExitCode)
+		}
+		return fmt.Errorf("new container keeps restarting (restarted %d times)", h.RestartCount)
 	}
 	return nil
 }

@@ -15,6 +15,12 @@ type keyedMutex struct {
 // lock blocks until every earlier holder of key is done, or ctx ends; the
 // returned func releases it.
 func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
+	return k.queue(key)(ctx)
+}
+
+// queue takes a place in key's queue at once and returns the wait for its
+// turn, so a caller can say it is queued before it waits.
+func (k *keyedMutex) queue(key string) func(context.Context) (func(), error) {
 	turn := make(chan struct{})
 	k.mu.Lock()
 	if k.queues == nil {
@@ -27,12 +33,14 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 	}
 	k.mu.Unlock()
 
-	select {
-	case <-turn:
-		return func() { k.leave(key, turn) }, nil
-	case <-ctx.Done():
-		k.leave(key, turn)
-		return nil, ctx.Err()
+	return func(ctx context.Context) (func(), error) {
+		select {
+		case <-turn:
+			return func() { k.leave(key, turn) }, nil
+		case <-ctx.Done():
+			k.leave(key, turn)
+			return nil, ctx.Err()
+		}
 	}
 }
 

@@ -68,7 +68,14 @@ func (js *jobs) start(req engine.DeployRequest, d Deployer, also engine.Sink) st
 	js.live[j.ID] = j
 	js.mu.Unlock()
 	js.save(j)
+	// The answer waits until the deploy has its place in the container's
+	// queue: a client that sends its next request after this one's answer
+	// can count on it running after this one.
+	queued := make(chan struct{})
+	var once sync.Once
+	req.Queued = func() { once.Do(func() { close(queued) }) }
 	go func() {
+		defer req.Queued()
 		out, err := d.Deploy(context.Background(), req, engine.SinkFunc(func(e engine.Event) {
 			js.observe(j, e)
 			if also != nil {
@@ -96,6 +103,7 @@ func (js *jobs) start(req engine.DeployRequest, d Deployer, also engine.Sink) st
 		delete(js.live, j.ID)
 		js.mu.Unlock()
 	}()
+	<-queued
 	return j.ID
 }
 
