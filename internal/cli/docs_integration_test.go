@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -450,19 +448,7 @@ var apiSection = regexp.MustCompile(`^(/v[\d.]+)?/(\w+)`)
 func startSocketProxy(t *testing.T, upstream string, on map[string]bool) *socketProxy {
 	t.Helper()
 	p := &socketProxy{used: map[string]bool{}}
-	var d net.Dialer
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.Out.URL.Scheme, r.Out.URL.Host = "http", "docker"
-		},
-		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return d.DialContext(ctx, "unix", upstream)
-			},
-		},
-		FlushInterval: -1,
-		ErrorLog:      log.New(io.Discard, "", 0),
-	}
+	rp := engineProxy(upstream)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

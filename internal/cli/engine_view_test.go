@@ -44,15 +44,30 @@ func engineView(t *testing.T, owns func(labels map[string]string) bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	proxy := engineProxy(engineSocket())
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodGet || resp.StatusCode != http.StatusOK ||
+			!containerList.MatchString(resp.Request.URL.Path) {
+			return nil
+		}
+		return keepContainers(resp, owns)
+	}
+	srv := &http.Server{Handler: proxy}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return path
+}
+
+// engineProxy passes HTTP requests on to the engine's unix socket upstream.
+func engineProxy(upstream string) *httputil.ReverseProxy {
 	var d net.Dialer
-	socket := engineSocket()
-	proxy := &httputil.ReverseProxy{
+	return &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.Out.URL.Scheme, r.Out.URL.Host = "http", "docker"
 		},
 		Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return d.DialContext(ctx, "unix", socket)
+				return d.DialContext(ctx, "unix", upstream)
 			},
 		},
 		// Pull progress and events are streams: pass each write on at once.
@@ -60,18 +75,7 @@ func engineView(t *testing.T, owns func(labels map[string]string) bool) string {
 		// A client that goes away mid-stream (a cutover container being
 		// stopped) is no news; the client of a failed call gets a 502.
 		ErrorLog: log.New(io.Discard, "", 0),
-		ModifyResponse: func(resp *http.Response) error {
-			if resp.Request.Method != http.MethodGet || resp.StatusCode != http.StatusOK ||
-				!containerList.MatchString(resp.Request.URL.Path) {
-				return nil
-			}
-			return keepContainers(resp, owns)
-		},
 	}
-	srv := &http.Server{Handler: proxy}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return path
 }
 
 // keepContainers rewrites a container list response to the entries owns
