@@ -84,7 +84,9 @@ func New(deps Deps) *Server {
 }
 
 // Handler is the server's root handler.
-func (s *Server) Handler() http.Handler { return recoverPanics(s.mux, s.deps.Log) }
+func (s *Server) Handler() http.Handler {
+	return recoverPanics(canonicalPaths(s.mux), s.deps.Log)
+}
 
 // Serve answers on l until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
