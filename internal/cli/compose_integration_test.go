@@ -34,7 +34,7 @@ import (
 // project's containers instead.
 func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "docker-compose")
+	testenv.RequireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 	root := testenv.RepoRoot(t)
@@ -152,7 +152,7 @@ func TestIntegrationWatchtowerComposeDropIn(t *testing.T) {
 // shows only the test's containers.
 func TestIntegrationComposeDeployFromCI(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "docker-compose")
+	testenv.RequireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 	root := testenv.RepoRoot(t)

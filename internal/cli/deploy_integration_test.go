@@ -47,9 +47,7 @@ func (e deployEnv) post(t *testing.T, body string) (int, map[string]any) {
 // with curl: container foo, image foo:latest.
 func TestIntegrationDeployAutodokExample(t *testing.T) {
 	testenv.RequireEngine(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
-	}
+	testenv.RequireTool(t, "curl")
 	t.Parallel()
 	ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
 	// autodok's example names the container foo and the image foo:latest;

@@ -28,7 +28,7 @@ import (
 // Docker Hub, so only its switches are checked, by
 // TestIntegrationDocsCurlExamples.
 func TestComposeFilesValid(t *testing.T) {
-	requireTool(t, "docker-compose")
+	testenv.RequireTool(t, "docker-compose")
 	root := testenv.RepoRoot(t)
 	files, err := filepath.Glob(filepath.Join(root, "examples", "*.yml"))
 	if err != nil {
@@ -74,7 +74,7 @@ func TestComposeFilesValid(t *testing.T) {
 // replaces the one the example expects beside it.
 func TestIntegrationDashboardCompose(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "docker-compose")
+	testenv.RequireTool(t, "docker-compose")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 	root := testenv.RepoRoot(t)

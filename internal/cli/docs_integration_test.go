@@ -68,7 +68,7 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 	for _, tool := range []string{"bash", "curl", "jq"} {
-		requireTool(t, tool)
+		testenv.RequireTool(t, tool)
 	}
 	root := testenv.RepoRoot(t)
 	var blocks []docBlock
@@ -380,18 +380,6 @@ func withoutEnv(env []string, prefixes ...string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
 		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(kv, p) })
 	})
-}
-
-// requireTool skips the test without the program, or fails it in CI.
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		reason := name + " not installed (scripts/setup-env.sh installs it)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(reason)
-		}
-		t.Skip(reason)
-	}
 }
 
 // lockDocsNames holds a lock on the documentation's container names until

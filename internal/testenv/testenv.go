@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,4 +89,17 @@ func unavailable(t testing.TB, reason string) {
 		t.Fatalf("%s", reason)
 	}
 	t.Skipf("%s", reason)
+}
+
+// RequireTool returns the path of the first of names found on PATH. Without
+// any, it skips the test, or fails it when the CI variable is set.
+func RequireTool(t testing.TB, names ...string) string {
+	t.Helper()
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	unavailable(t, fmt.Sprintf("%s not installed (scripts/setup-env.sh installs it)", strings.Join(names, " or ")))
+	return ""
 }

@@ -30,7 +30,7 @@ const ScreenshotCopy = "/tmp/cutover-dashboard.png"
 // container, update it while the progress bar runs to done, see it up to
 // date, and switch auto-update on for good.
 func TestIntegrationBrowserDashboard(t *testing.T) {
-	browser := findChromium(t)
+	browser := testenv.RequireTool(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 
@@ -173,23 +173,6 @@ func saveShot(t *testing.T, png []byte, path, copyTo string) {
 		t.Errorf("copy the screenshot to %s: %v", copyTo, err)
 	}
 	t.Logf("screenshot: %s (copy at %s)", path, copyTo)
-}
-
-// findChromium returns the browser to drive. Without one the test is skipped,
-// except in CI, where it must run.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	reason := "no Chromium found (apt-get install -y chromium, or run scripts/setup-env.sh)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(reason)
-	}
-	t.Skip(reason)
-	return ""
 }
 
 func removeContainer(t *testing.T, name string) {

@@ -29,7 +29,7 @@ import (
 // The containers and images have fixed, readable names, so a lock keeps two
 // runs on one machine from sharing them.
 func TestIntegrationDashboardScreenshot(t *testing.T) {
-	browser := findChromium(t)
+	browser := testenv.RequireTool(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 	testenv.RequireEngine(t)
 	testenv.RequireRegistries(t)
 	lockNames(t)
