@@ -50,6 +50,27 @@ ensure_packages() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# await WHAT PID LOG SECONDS CHECK... waits until the command CHECK succeeds,
+# for at most SECONDS. A process PID that exited will not come up: that is
+# said at once, with the last lines of its LOG, and so is a timeout.
+await() {
+	local what="$1" pid="$2" logfile="$3" seconds="$4" i
+	shift 4
+	for i in $(seq 1 "$seconds"); do
+		if "$@"; then
+			log "$what is up after ${i}s"
+			return
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep 1
+	done
+	log "$what did not come up; last lines of $logfile:"
+	tail -n 30 "$logfile" >&2 || true
+	exit 1
+}
+
 containerd_sock=/run/containerd/containerd.sock
 
 containerd_up() {
@@ -66,24 +87,11 @@ ensure_containerd() {
 	fi
 	log "starting containerd (log: /tmp/cutover-containerd.log)"
 	as_root setsid nohup containerd >/tmp/cutover-containerd.log 2>&1 </dev/null &
-	local pid=$! i
-	for i in $(seq 1 180); do
-		if containerd_up; then
-			log "containerd is up after ${i}s"
-			return
-		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
-			break
-		fi
-		sleep 1
-	done
-	log "containerd did not come up; last lines of /tmp/cutover-containerd.log:"
-	tail -n 30 /tmp/cutover-containerd.log >&2 || true
-	exit 1
+	await containerd $! /tmp/cutover-containerd.log 180 containerd_up
 }
 
 ensure_engine() {
-	if docker info >/dev/null 2>&1; then
+	if docker_up; then
 		return
 	fi
 	ensure_containerd
@@ -91,21 +99,11 @@ ensure_engine() {
 	# setsid+nohup detach dockerd from this shell so it outlives make and CI steps.
 	as_root setsid nohup dockerd --host unix:///var/run/docker.sock --containerd "$containerd_sock" \
 		>/tmp/cutover-dockerd.log 2>&1 </dev/null &
-	local pid=$! i
-	for i in $(seq 1 180); do
-		if docker info >/dev/null 2>&1; then
-			log "dockerd is up after ${i}s"
-			return
-		fi
-		# A dockerd that exited will not come up: say so now, not later.
-		if ! kill -0 "$pid" 2>/dev/null; then
-			break
-		fi
-		sleep 1
-	done
-	log "dockerd did not come up; last lines of /tmp/cutover-dockerd.log:"
-	tail -n 30 /tmp/cutover-dockerd.log >&2 || true
-	exit 1
+	await dockerd $! /tmp/cutover-dockerd.log 180 docker_up
+}
+
+docker_up() {
+	docker info >/dev/null 2>&1
 }
 
 # http_status prints the status code of GET url, or 000 when nothing answers.
@@ -138,19 +136,7 @@ start_registry() {
 	sed "s#path: ci/registry/htpasswd#path: $htpasswd#" "$root/ci/registry/$name.yml" >"$conf"
 	log "starting $name registry on $addr (log: $logfile)"
 	setsid nohup docker-registry serve "$conf" >>"$logfile" 2>&1 </dev/null &
-	local pid=$! i
-	for i in $(seq 1 30); do
-		if registry_up "$addr" "$code"; then
-			return
-		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
-			break
-		fi
-		sleep 1
-	done
-	log "$name registry did not come up on $addr; last lines of $logfile:"
-	tail -n 30 "$logfile" >&2 || true
-	exit 1
+	await "$name registry on $addr" $! "$logfile" 30 registry_up "$addr" "$code"
 }
 
 ensure_packages
