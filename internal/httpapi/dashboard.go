@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/internal/daemon"
@@ -42,6 +41,9 @@ func (f UpdaterFunc) UpdateNow(names []string) error { return f(names) }
 // ToggleStore persists auto-update choices, keyed by container name.
 type ToggleStore interface {
 	SetAutoUpdate(name string, on bool) error
+	// TogglesVersion changes whenever a toggle is set, so that an answer
+	// rendered from the toggles can tell it is stale.
+	TogglesVersion() uint64
 }
 
 // HistoryStore lists past update attempts, newest first.
@@ -87,7 +89,6 @@ type dashboard struct {
 	mu      sync.Mutex
 	renamed map[string]recentID // ids of containers recreated by an update
 	shown   renderedImages      // the last answer of GET /api/images
-	toggled atomic.Uint64       // counts toggles set through the dashboard
 }
 
 // recentID remembers which container an id belonged to, so a client that

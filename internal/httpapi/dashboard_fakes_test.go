@@ -125,15 +125,23 @@ func (f *fakeUpdater) got() [][]string {
 // fakeToggles keeps toggles as the store does, by name, and answers the
 // policy's question from them.
 type fakeToggles struct {
-	mu sync.Mutex
-	on map[string]bool
+	mu      sync.Mutex
+	on      map[string]bool
+	version uint64
 }
 
 func (f *fakeToggles) SetAutoUpdate(name string, on bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.on[name] = on
+	f.version++
 	return nil
+}
+
+func (f *fakeToggles) TogglesVersion() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.version
 }
 
 func (f *fakeToggles) autoUpdate(c engine.Container) bool {

@@ -110,13 +110,7 @@ type imagesSource struct {
 	groups    *engine.Group
 	n         int
 	checkedAt time.Time
-	toggled   uint64 // toggles set through the dashboard
-	stored    uint64 // the toggle store's own version, when it keeps one
-}
-
-// togglesVersioner is a ToggleStore that says when any toggle changed.
-type togglesVersioner interface {
-	TogglesVersion() uint64
+	toggles   uint64 // the toggle store's version
 }
 
 // renderImages returns the answer for rep, rendering it again only when
@@ -124,12 +118,9 @@ type togglesVersioner interface {
 func (d *dashboard) renderImages(rep engine.Report) []byte {
 	// Read before rendering: a toggle set meanwhile makes the next request
 	// render again.
-	from := imagesSource{n: len(rep.Groups), checkedAt: rep.CheckedAt, toggled: d.toggled.Load()}
+	from := imagesSource{n: len(rep.Groups), checkedAt: rep.CheckedAt, toggles: d.Toggles.TogglesVersion()}
 	if len(rep.Groups) > 0 {
 		from.groups = &rep.Groups[0]
-	}
-	if v, ok := d.Toggles.(togglesVersioner); ok {
-		from.stored = v.TogglesVersion()
 	}
 	c := &d.shown
 	c.mu.Lock()
@@ -226,10 +217,7 @@ func (d *dashboard) toggle(w http.ResponseWriter, r *http.Request, id string) {
 	if req.AutoUpdate != nil {
 		on = *req.AutoUpdate
 	}
-	err := d.Toggles.SetAutoUpdate(cs.Container.Name, on)
-	// Even a failed write may have changed something.
-	d.toggled.Add(1)
-	if err != nil {
+	if err := d.Toggles.SetAutoUpdate(cs.Container.Name, on); err != nil {
 		d.s.deps.Log.Error("cannot save auto-update choice", "container", cs.Container.Name, "err", err)
 		textError(w, http.StatusInternalServerError, "cannot save the choice: "+err.Error())
 		return

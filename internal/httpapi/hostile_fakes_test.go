@@ -202,6 +202,9 @@ func (t hostileToggles) SetAutoUpdate(name string, on bool) error {
 	return nil
 }
 
+// TogglesVersion is constant: nothing is set.
+func (hostileToggles) TogglesVersion() uint64 { return 0 }
+
 type hostilePruner struct{ rec *callRecorder }
 
 func (p hostilePruner) PruneDanglingImages(context.Context) ([]string, uint64, error) {
