@@ -57,6 +57,7 @@ run:
 # go test runs last so that its summary ends the output.
 test:
 	bash scripts/setup-env.sh
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	# Go fuzzes one target per run: a short run of each, on top of its seeds.
 	$(GO) test -run='^$$' -fuzz='^FuzzParseReference$$' -fuzztime=10s ./internal/engine/
