@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/cutover/cutover/internal/docker"
 	"github.com/cutover/cutover/internal/engine"
@@ -88,6 +89,15 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 	}
 	if a.store != nil {
 		opts.Journal = a.store
+		opts.Holds = a.store
+	}
+	// Every command can be run inside cutover's own container (docker exec
+	// cutover cutover update): its own update is handed over whichever
+	// surface asks for it.
+	opts.FindSelf = rt.SelfID
+	opts.HandOver = func(ctx context.Context, s engine.Step) error {
+		_, err := rt.RunOneShot(ctx, s.Container, s.Image, g.handOverArgs(s))
+		return err
 	}
 	if w.tune != nil {
 		w.tune(&opts, rt)
@@ -101,6 +111,61 @@ func (a *app) Close() {
 		a.store.Close()
 	}
 	a.rt.Close()
+}
+
+// handOverArgs is the command line of the one-shot container that swaps
+// cutover's own container: the settings that shape a swap, and the engine
+// it was told to use.
+func (g *globalOptions) handOverArgs(s engine.Step) []string {
+	args := []string{"handover", "--data-dir", "/tmp/cutover-handover",
+		"--stop-timeout", g.stopTimeout.String(),
+		"--health-grace", g.healthGrace.String(), "--health-timeout", g.healthTimeout.String()}
+	if g.host != "" {
+		args = append(args, "--host", g.host)
+	}
+	if g.logLevel != "" {
+		args = append(args, "--log-level", g.logLevel)
+	}
+	return append(args, s.Container.Name, s.Image)
+}
+
+// reapHandOver reports how the last self-update's hand-over container
+// ended, and removes it: its logs are the only trace of a failed one. A
+// hand-over still running (gating this very instance) is waited for, in
+// the background, until ctx ends.
+func (a *app) reapHandOver(ctx context.Context) {
+	id, err := a.rt.SelfID(ctx)
+	if err != nil || id == "" {
+		return
+	}
+	self, err := a.rt.Container(ctx, id)
+	if err != nil {
+		return
+	}
+	go func() {
+		for {
+			got, err := a.rt.ReapOneShot(ctx, self.Name)
+			switch {
+			case err != nil:
+				a.log.Warn("cannot look at the last self-update's hand-over container", "err", err)
+				return
+			case !got.Found:
+				return
+			case got.Running:
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+					continue
+				}
+			case got.ExitCode != 0:
+				a.log.Error("the last self-update failed; this instance kept running", "exit_code", got.ExitCode, "output", got.Log)
+			default:
+				a.log.Info("self-update finished", "container", self.Name)
+			}
+			return
+		}
+	}()
 }
 
 // recoverSwaps finishes or undoes swaps an earlier run left behind. It runs

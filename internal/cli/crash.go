@@ -1,3 +1,5 @@
+//go:build crashtest
+
 package cli
 
 import (
@@ -12,6 +14,7 @@ const crashExitCode = 99
 // crashAfter returns a hook that ends the process at once, with no deferred
 // cleanup, right after the named swap step: the reliability tests use it
 // (CUTOVER_CRASH_AFTER=old-stopped, ...) to prove recovery. Empty: no hook.
+// Only a binary built with the crashtest tag has it.
 func crashAfter(step string) func(engine.SwapStep) {
 	if step == "" {
 		return nil

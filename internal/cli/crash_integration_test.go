@@ -35,7 +35,7 @@ func binary(t *testing.T) string {
 		}
 		binPath = filepath.Join(dir, "cutover")
 		// Static, so it also runs in a scratch image.
-		build := exec.Command("go", "build", "-o", binPath, "github.com/cutover/cutover/cmd/cutover")
+		build := exec.Command("go", "build", "-tags", "crashtest", "-o", binPath, "github.com/cutover/cutover/cmd/cutover")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		out, err := build.CombinedOutput()
 		if err != nil {
@@ -229,6 +229,8 @@ func TestIntegrationKillDuringUpdates(t *testing.T) {
 			}
 		}
 		if t.Failed() {
+			t.Logf("round %d: recover said:\n%s\ncontainers:\n%s", round, out,
+				testenv.Docker(t, "ps", "-a", "--format", "{{.Names}} {{.ID}} {{.Status}} {{.Label \"cutover.swap.id\"}} {{.Label \"cutover.swap.role\"}}"))
 			break
 		}
 	}

@@ -55,6 +55,8 @@ func eventLine(e engine.Event) string {
 		return fmt.Sprintf("%s: rolled back: %v", e.Container, e.Err)
 	case e.Phase == engine.PhaseFailed:
 		return fmt.Sprintf("%s: failed: %v", e.Container, e.Err)
+	case e.Phase == engine.PhaseSkipped:
+		return fmt.Sprintf("%s: skipped: %v", e.Container, e.Err)
 	case e.Phase == engine.PhaseDone && e.Message != "":
 		return e.Container + ": " + strings.ReplaceAll(e.Message, "_", " ")
 	}

@@ -72,27 +72,17 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		tolerateUnreachable: !o.runOnce,
 		onRegistryRequest:   met.RegistryRequest,
 		tune: func(eo *engine.Options, rt *docker.Runtime) {
-			if self := rt.SelfID(ctx); self != "" {
-				eo.Self = self
-				eo.HandOver = func(ctx context.Context, s engine.Step) error {
-					args := []string{"handover", "--data-dir", "/tmp/cutover-handover",
-						"--health-grace", g.healthGrace.String(), "--health-timeout", g.healthTimeout.String(), s.Container.Name, s.Image}
-					_, err := rt.RunOneShot(ctx, s.Container, s.Image, args)
-					return err
-				}
-			}
 			eo.AutoUpdate = func(c engine.Container) bool { on, _ := policy.AutoUpdate(c); return on }
 			eo.LifecycleHooks = o.lifecycleHooks
 			eo.Claims = filter.Claims
-			if o.rollingRestart {
-				eo.Swaps = 1
-			}
+			eo.OneAtATime = o.rollingRestart
 		},
 	})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	a.reapHandOver(ctx)
 	// Before anything else: a swap an earlier run left half done.
 	if err := a.recoverSwaps(ctx); err != nil {
 		log.Error(err.Error() + "; retrying before every pass")
@@ -119,7 +109,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		Apply:                  engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped},
 		CheckOnlyWhenScheduled: o.httpAPIUpdate && !o.httpAPIPeriodicPolls,
 	}, log, tracker, observers...)
-	defer d.Shutdown()
+	defer shutdown(a, d, o.shutdownTimeout, log)
 
 	if !o.noStartupMessage {
 		startupMessage(ctx, log, a, filter, policy, o, sched)
@@ -155,7 +145,35 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	log.Info("HTTP server listening", "addr", l.Addr().String())
 	go d.RunSchedule(ctx, sched)
 	go snap.Run(ctx, o.checkInterval, a.rt.Changes(ctx))
+	go d.WatchAbandoned(ctx, abandonedCheck)
 	return httpapi.New(deps).Serve(ctx, l)
+}
+
+// abandonedCheck is how often the daemon looks for swaps cut short by an
+// engine restart between passes.
+const abandonedCheck = 15 * time.Second
+
+// shutdown lets the swaps in flight, whoever started them (a pass, the
+// dashboard, a deploy), finish or roll back, for up to timeout, and stops
+// every new one from beginning. A swap still running after that is
+// recovered at the next start.
+func shutdown(a *app, d *daemon.Daemon, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	passes := make(chan struct{})
+	go func() {
+		d.Shutdown()
+		close(passes)
+	}()
+	if !a.engine.Drain(ctx) {
+		log.Warn("swaps still in flight at the end of --shutdown-timeout; they are settled at the next start", "timeout", timeout)
+		return
+	}
+	select {
+	case <-passes:
+	case <-ctx.Done():
+		log.Warn("the pass in flight did not end within --shutdown-timeout", "timeout", timeout)
+	}
 }
 
 // loadKey returns the configured token, or the key in the data directory,

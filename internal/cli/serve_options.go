@@ -34,6 +34,7 @@ type serveOptions struct {
 	httpAPIToken         string
 	httpAPIPeriodicPolls bool
 	httpAPIMetrics       bool
+	shutdownTimeout      time.Duration
 	notificationURLs     []string
 	notificationTemplate string
 	notificationReport   bool
@@ -58,7 +59,7 @@ func (o *serveOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.labelTakePrecedence, "label-take-precedence", false, "a container's monitor-only=false label wins over --monitor-only")
 	f.StringSliceVarP(&o.disableContainers, "disable-containers", "x", nil, "container names never to watch (comma or space separated)")
 	f.StringVar(&o.scope, "scope", "", "watch only containers whose scope label has this value (\"none\": only those without)")
-	f.BoolVar(&o.rollingRestart, "rolling-restart", false, "swap containers strictly one at a time")
+	f.BoolVar(&o.rollingRestart, "rolling-restart", false, "swap containers strictly one at a time, each gated on its health before the next begins")
 	f.BoolVarP(&o.runOnce, "run-once", "R", false, "run one pass and exit")
 	f.BoolVar(&o.noStartupMessage, "no-startup-message", false, "do not log the startup summary")
 	f.BoolVar(&o.lifecycleHooks, "enable-lifecycle-hooks", false, "run the lifecycle hook commands containers name in their labels")
@@ -69,5 +70,6 @@ func (o *serveOptions) addFlags(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.notificationURLs, "notification-url", nil, "shoutrrr URL to notify (repeatable, or space separated)")
 	f.StringVar(&o.notificationTemplate, "notification-template", "", "Go template for notifications (Watchtower's data: .Report, .Entries)")
 	f.BoolVar(&o.notificationReport, "notification-report", true, "notify with the pass report rather than the list of events")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 100*time.Second, "on SIGTERM, how long swaps in flight get to finish or roll back before cutover exits (give the container a longer stop grace period)")
 	o.ui.addFlags(f)
 }

@@ -108,6 +108,28 @@ func (d *Daemon) Shutdown() {
 	d.mu.Unlock()
 }
 
+// WatchAbandoned settles, every interval until ctx ends, the swaps that an
+// engine restart or a crash cut short between passes: passes may be a day
+// apart, and in the meantime the old and new containers of a swap could
+// both be running.
+func (d *Daemon) WatchAbandoned(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !d.eng.Abandoned(ctx) {
+			continue
+		}
+		if _, err := d.eng.Recover(ctx); err != nil {
+			d.log.Warn("recovery of unfinished swaps incomplete; retrying", "err", err)
+		}
+	}
+}
+
 // Trigger starts a pass, or joins the follow-up of the one running, and
 // waits until that pass is done.
 func (d *Daemon) Trigger(ctx context.Context, req Request) (Report, error) {

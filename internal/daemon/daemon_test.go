@@ -96,7 +96,7 @@ func TestScheduleConflictsAndParses(t *testing.T) {
 
 func TestFilterAdmits(t *testing.T) {
 	c := func(name, state string, labels map[string]string) engine.Container {
-		return engine.Container{Name: name, State: state, Labels: labels}
+		return engine.Container{Name: name, State: engine.State(state), Labels: labels}
 	}
 	enabled := map[string]string{"com.centurylinklabs.watchtower.enable": "true"}
 	scoped := map[string]string{"cutover.scope": "prod"}

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/cutover/cutover/internal/engine"
 )
@@ -29,15 +28,17 @@ type Filter struct {
 // base (itself, or a copy a swap made of it) is this daemon's to look after,
 // whatever its state: recovery settles only the swaps of what it watches.
 func (f Filter) Claims(c engine.Container, base string) bool {
-	c.Name, c.State = base, "running"
+	c.Name, c.State = base, engine.StateRunning
 	return f.Admits(c)
 }
 
 // Admits reports whether c is watched.
 func (f Filter) Admits(c engine.Container) bool {
 	switch c.State {
-	case "running":
-	case "restarting":
+	case engine.StateRunning, engine.StatePaused:
+		// A paused container is watched and reported; the plan says why it
+		// is not updated.
+	case engine.StateRestarting:
 		if !f.IncludeRestarting {
 			return false
 		}
@@ -46,7 +47,7 @@ func (f Filter) Admits(c engine.Container) bool {
 			return false
 		}
 	}
-	if strings.HasSuffix(c.Name, engine.NewSuffix) || strings.HasSuffix(c.Name, engine.AsideSuffix) {
+	if engine.IsLeftover(c) {
 		return false
 	}
 	if len(f.Names) > 0 && !slices.Contains(f.Names, c.Name) {

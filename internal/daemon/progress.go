@@ -89,6 +89,12 @@ func advance(p Progress, e engine.Event, now time.Time) Progress {
 		}
 	case engine.PhaseRolledBack:
 		p.Status, p.Final = "rolled back", true
+	case engine.PhaseSkipped:
+		msg := "skipped"
+		if e.Err != nil {
+			msg += ": " + e.Err.Error()
+		}
+		p.Status, p.Final = msg, true
 	case engine.PhaseFailed:
 		msg := "failed"
 		if e.Err != nil {

@@ -49,7 +49,7 @@ func (d *Daemon) UpdateNow(names []string, snap *Snapshot) error {
 			sink.Emit(engine.Event{Time: d.now(), Container: c.Name, Phase: engine.PhaseDone, Message: "already up to date"})
 		}
 		for _, s := range plan.Skipped {
-			sink.Emit(engine.Event{Time: d.now(), Container: s.Container.Name, Phase: engine.PhaseFailed, Err: fmt.Errorf("not updated: %s", s.Reason)})
+			sink.Emit(engine.Event{Time: d.now(), Container: s.Container.Name, Phase: engine.PhaseSkipped, Err: fmt.Errorf("not updated: %s", s.Reason)})
 		}
 		d.log.Info("update on request finished", "containers", names, "updated", sum.Updated, "failed", sum.Failed)
 	}()
@@ -67,7 +67,7 @@ func deferFinal(next engine.Sink) *heldSink { return &heldSink{next: next} }
 
 func (h *heldSink) Emit(e engine.Event) {
 	switch e.Phase {
-	case engine.PhaseDone, engine.PhaseFailed, engine.PhaseRolledBack:
+	case engine.PhaseDone, engine.PhaseSkipped, engine.PhaseFailed, engine.PhaseRolledBack:
 		if e.Container != "" {
 			h.mu.Lock()
 			h.final = append(h.final, e)

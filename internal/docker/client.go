@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -17,6 +18,9 @@ import (
 // Runtime talks to one Docker engine. It is safe for concurrent use.
 type Runtime struct {
 	cli *client.Client
+	// PullStall is how long a pull may go without a word from the engine
+	// before it is given up. Default 2 min.
+	PullStall time.Duration
 
 	mu      sync.Mutex
 	version string // negotiated API version, once known

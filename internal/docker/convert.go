@@ -19,7 +19,7 @@ func toContainer(in container.InspectResponse) engine.Container {
 	}
 	c.Created, _ = time.Parse(time.RFC3339Nano, in.Created)
 	if in.State != nil {
-		c.State = string(in.State.Status)
+		c.State = engine.State(in.State.Status)
 	}
 	if cfg := in.Config; cfg != nil {
 		// Config.Image is the reference the user asked for; the list's Image
@@ -27,6 +27,9 @@ func toContainer(in container.InspectResponse) engine.Container {
 		c.Image = cfg.Image
 		c.Labels = cfg.Labels
 		c.HasHealthcheck = hasHealthcheck(cfg.Healthcheck)
+		if hc := cfg.Healthcheck; c.HasHealthcheck {
+			c.Healthcheck = engine.Healthcheck{Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries}
+		}
 		c.StopSignal = cfg.StopSignal
 		if cfg.StopTimeout != nil {
 			d := time.Duration(*cfg.StopTimeout) * time.Second
@@ -34,6 +37,7 @@ func toContainer(in container.InspectResponse) engine.Container {
 		}
 	}
 	if hc := in.HostConfig; hc != nil {
+		c.AutoRemove = hc.AutoRemove
 		c.Links = linkTargets(hc.Links)
 		if hc.NetworkMode.IsContainer() {
 			c.NetworkContainer = hc.NetworkMode.ConnectedContainer()
@@ -65,11 +69,14 @@ func linkTargets(links []string) []string {
 func toHealth(in container.InspectResponse) engine.HealthState {
 	h := engine.HealthState{RestartCount: in.RestartCount}
 	if s := in.State; s != nil {
-		h.State = string(s.Status)
+		h.State = engine.State(s.Status)
 		h.ExitCode = s.ExitCode
 		h.Error = s.Error
 		if s.Health != nil && s.Health.Status != container.NoHealthcheck {
 			h.Health = string(s.Health.Status)
+			if n := len(s.Health.Log); n > 0 && s.Health.Log[n-1] != nil {
+				h.LastOutput = s.Health.Log[n-1].Output
+			}
 		}
 	}
 	return h

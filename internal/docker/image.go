@@ -26,6 +26,12 @@ func (r *Runtime) RemoveImage(ctx context.Context, id string) error {
 	return notFound("image", id, err)
 }
 
+// Tag points the local tag ref at image id.
+func (r *Runtime) Tag(ctx context.Context, id, ref string) error {
+	_, err := r.cli.ImageTag(ctx, client.ImageTagOptions{Source: id, Target: ref})
+	return notFound("image", id, err)
+}
+
 func (r *Runtime) inspectImage(ctx context.Context, ref string) (image.InspectResponse, error) {
 	res, err := r.cli.ImageInspect(ctx, ref)
 	if err != nil {

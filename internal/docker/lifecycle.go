@@ -109,6 +109,38 @@ func (r *Runtime) Restart(ctx context.Context, id string, timeout time.Duration)
 	return notFound("container", id, err)
 }
 
+// Pause freezes a container's processes.
+func (r *Runtime) Pause(ctx context.Context, id string) error {
+	_, err := r.cli.ContainerPause(ctx, id, client.ContainerPauseOptions{})
+	return notFound("container", id, err)
+}
+
+// Unpause lets a paused container's processes run again.
+func (r *Runtime) Unpause(ctx context.Context, id string) error {
+	_, err := r.cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
+	return notFound("container", id, err)
+}
+
+// NextExit reports the exit code of the container's next exit on the
+// returned channel, which is closed without a value if ctx ends first or
+// the engine cannot say. The wait is registered with the engine before
+// NextExit returns, so a Start after it cannot be missed, even when the
+// engine removes the container right after its exit (AutoRemove).
+func (r *Runtime) NextExit(ctx context.Context, id string) (<-chan int, error) {
+	res := r.cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	out := make(chan int, 1)
+	go func() {
+		defer close(out)
+		select {
+		case w := <-res.Result:
+			out <- int(w.StatusCode)
+		case <-res.Error:
+		case <-ctx.Done():
+		}
+	}()
+	return out, nil
+}
+
 // Rename gives a container a new name.
 func (r *Runtime) Rename(ctx context.Context, id, name string) error {
 	_, err := r.cli.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/registry"
@@ -48,6 +49,8 @@ func (r *Runtime) Pull(ctx context.Context, ref string, auth engine.Auth, progre
 		}
 		opts.RegistryAuth = enc
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	stream, err := r.cli.ImagePull(ctx, ref, opts)
 	if err != nil {
 		return err
@@ -57,11 +60,34 @@ func (r *Runtime) Pull(ctx context.Context, ref string, auth engine.Auth, progre
 	// sure a decoder blocked on a silent engine returns.
 	stop := context.AfterFunc(ctx, func() { stream.Close() })
 	defer stop()
-	return readPull(ctx, stream, progress)
+	// A pull whose stream goes silent (a registry that stopped sending, a
+	// wedged engine) is given up, however long it has run so far.
+	stall := r.pullStall()
+	stalled := time.AfterFunc(stall, func() {
+		cancel(fmt.Errorf("pull %s: no progress for %s", ref, stall))
+	})
+	defer stalled.Stop()
+	err = readPull(ctx, stream, func() { stalled.Reset(stall) }, progress)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
 }
 
-// readPull decodes a pull stream to its end.
-func readPull(ctx context.Context, stream io.Reader, progress func(engine.PullProgress)) error {
+// defaultPullStall is how long a pull may go without a message from the
+// engine before it is given up.
+const defaultPullStall = 2 * time.Minute
+
+func (r *Runtime) pullStall() time.Duration {
+	if r.PullStall > 0 {
+		return r.PullStall
+	}
+	return defaultPullStall
+}
+
+// readPull decodes a pull stream to its end, calling heard for every message
+// and progress for each progress report.
+func readPull(ctx context.Context, stream io.Reader, heard func(), progress func(engine.PullProgress)) error {
 	dec := json.NewDecoder(stream)
 	for {
 		var m pullMessage
@@ -80,6 +106,7 @@ func readPull(ctx context.Context, stream io.Reader, progress func(engine.PullPr
 		case m.Error != "":
 			return errors.New(m.Error)
 		}
+		heard()
 		if m.Progress != nil && progress != nil {
 			progress(engine.PullProgress{
 				Layer:   m.ID,

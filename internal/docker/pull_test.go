@@ -16,7 +16,7 @@ func TestReadPull(t *testing.T) {
 {"status":"Extracting","progressDetail":{"current":100,"total":100},"id":"abc"}
 `
 	var got []engine.PullProgress
-	if err := readPull(context.Background(), strings.NewReader(stream), func(p engine.PullProgress) { got = append(got, p) }); err != nil {
+	if err := readPull(context.Background(), strings.NewReader(stream), func() {}, func(p engine.PullProgress) { got = append(got, p) }); err != nil {
 		t.Fatal(err)
 	}
 	want := []engine.PullProgress{
@@ -31,7 +31,7 @@ func TestReadPull(t *testing.T) {
 		`{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}`,
 		`{"error":"manifest unknown"}`,
 	} {
-		err := readPull(context.Background(), strings.NewReader(failure), nil)
+		err := readPull(context.Background(), strings.NewReader(failure), func() {}, nil)
 		if err == nil || err.Error() != "manifest unknown" {
 			t.Errorf("readPull(%s) = %v, want manifest unknown", failure, err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/versions"
 
@@ -18,72 +19,105 @@ import (
 // removeTimeout bounds the removal of a half-made replacement.
 const removeTimeout = 30 * time.Second
 
-// CreateReplacement creates, without starting it, a container named name on
-// image (already pulled) with every setting the user gave old: its Config
-// less the old image's defaults (see replacementConfig), its HostConfig
-// whole, its anonymous volumes, and its networks with their aliases and
-// static addresses. It returns the new container's id; a container it made
-// before failing is removed again.
+// CreateReplacement creates, without starting it, a container named r.Name
+// on r.Image (already pulled) with every setting the user gave old: its
+// Config less the old image's defaults (see replacementConfig), its
+// HostConfig whole, its anonymous volumes (unless r.FreshVolumes), and its
+// networks with their aliases and static addresses. It returns the new
+// container's id; a container it made before failing is removed again.
 //
 // A MAC address is carried over only when the engine reports it as set by
 // the user, in Config.MacAddress (engines before API 1.52 do); the address an
 // endpoint shows otherwise is the engine's own pick and is left for the new
 // endpoint to pick afresh.
-func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, image, name string, marks map[string]string) (string, error) {
-	res, err := r.cli.ContainerInspect(ctx, old.ID, client.ContainerInspectOptions{})
+func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, rep engine.Replacement) (string, error) {
+	if _, err := r.inspectImage(ctx, rep.Image); err != nil {
+		return "", fmt.Errorf("new image %s: %w", rep.Image, err)
+	}
+	bp, err := r.blueprint(ctx, old.ID, rep.Image, old.NetworkContainer, rep.FreshVolumes)
 	if err != nil {
-		return "", notFound("container", old.ID, err)
+		return "", err
+	}
+	bp.Config.Labels = withMarks(bp.Config.Labels, rep.Marks)
+	return r.create(ctx, rep.Name, bp)
+}
+
+// blueprint is everything needed to create a container: what CreateReplacement
+// builds from an old container, and what Define keeps in the journal.
+type blueprint struct {
+	Config     *container.Config
+	HostConfig *container.HostConfig
+	// Networks are the old container's endpoints, by network name, and
+	// OldID its id, whose short form the engine added as an alias.
+	Networks map[string]*network.EndpointSettings
+	OldID    string
+	// MAC is the address the user set, "" for none.
+	MAC string
+}
+
+// blueprint describes how to create a copy of container id on image, named
+// as peer says for a network container (see replacementHostConfig); fresh
+// leaves its anonymous volumes behind.
+func (r *Runtime) blueprint(ctx context.Context, id, image, peer string, fresh bool) (blueprint, error) {
+	res, err := r.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return blueprint{}, notFound("container", id, err)
 	}
 	in := res.Container
 	if in.Config == nil || in.HostConfig == nil {
-		return "", fmt.Errorf("container %q: engine returned no configuration", old.ID)
+		return blueprint{}, fmt.Errorf("container %q: engine returned no configuration", id)
 	}
+	name := strings.TrimPrefix(in.Name, "/")
 	oldImage, err := r.inspectImage(ctx, in.Image)
 	if err != nil {
-		return "", fmt.Errorf("old image of %s: %w", old.Name, err)
-	}
-	if _, err := r.inspectImage(ctx, image); err != nil {
-		return "", fmt.Errorf("new image %s: %w", image, err)
+		return blueprint{}, fmt.Errorf("old image of %s: %w", name, err)
 	}
 	var imgCfg dockerspec.DockerOCIImageConfig
 	if oldImage.Config != nil {
 		imgCfg = *oldImage.Config
 	}
-
 	daemonHostname := ""
 	if in.HostConfig.NetworkMode.IsHost() || in.HostConfig.UTSMode.IsHost() {
 		info, err := r.cli.Info(ctx, client.InfoOptions{})
 		if err != nil {
-			return "", err
+			return blueprint{}, err
 		}
 		daemonHostname = info.Info.Name
 	}
-	cfg := replacementConfig(in, imgCfg, image, daemonHostname)
-	cfg.Labels = withMarks(cfg.Labels, marks)
-	hc, err := r.replacementHostConfig(ctx, in, old.NetworkContainer)
+	bp := blueprint{Config: replacementConfig(in, imgCfg, image, daemonHostname), OldID: in.ID}
+	bp.HostConfig, err = r.replacementHostConfig(ctx, in, peer, fresh)
 	if err != nil {
-		return "", err
+		return blueprint{}, err
 	}
-
-	mac := ""
 	if mode := in.HostConfig.NetworkMode; mode.IsPrivate() && !mode.IsNone() {
-		mac = userMAC(res.Raw)
+		bp.MAC = userMAC(res.Raw)
 	}
+	if in.NetworkSettings != nil {
+		bp.Networks = in.NetworkSettings.Networks
+	}
+	return bp, nil
+}
+
+// create creates a container named name from bp, joined to its networks.
+func (r *Runtime) create(ctx context.Context, name string, bp blueprint) (string, error) {
 	version, err := r.apiVersion(ctx)
 	if err != nil {
 		return "", err
 	}
 	legacyMAC := versions.LessThan(version, "1.44")
-	plan := planNetworks(in, mac, legacyMAC)
+	plan := planNetworks(container.InspectResponse{
+		ID: bp.OldID, HostConfig: bp.HostConfig,
+		NetworkSettings: &container.NetworkSettings{Networks: bp.Networks},
+	}, bp.MAC, legacyMAC)
 
 	var id string
-	if mac != "" && legacyMAC {
-		req := container.CreateRequest{Config: cfg, HostConfig: hc, NetworkingConfig: plan.create}
-		id, err = r.createWithConfigMAC(ctx, name, version, req, mac)
+	if bp.MAC != "" && legacyMAC {
+		req := container.CreateRequest{Config: bp.Config, HostConfig: bp.HostConfig, NetworkingConfig: plan.create}
+		id, err = r.createWithConfigMAC(ctx, name, version, req, bp.MAC)
 	} else {
 		var created client.ContainerCreateResult
 		created, err = r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-			Name: name, Config: cfg, HostConfig: hc, NetworkingConfig: plan.create,
+			Name: name, Config: bp.Config, HostConfig: bp.HostConfig, NetworkingConfig: plan.create,
 		})
 		id = created.ID
 	}
@@ -103,12 +137,12 @@ func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, i
 // replacementHostConfig returns old's HostConfig, which holds only what the
 // user set, made to outlive the containers it points at: a network
 // container named by id is named by name, and anonymous volumes are
-// attached by name.
+// attached by name unless fresh ones are asked for.
 //
 // peer, when set, is the name the caller resolved for the network container:
 // it knows containers that were swapped away, whose old id no longer
 // resolves here.
-func (r *Runtime) replacementHostConfig(ctx context.Context, old container.InspectResponse, peer string) (*container.HostConfig, error) {
+func (r *Runtime) replacementHostConfig(ctx context.Context, old container.InspectResponse, peer string, fresh bool) (*container.HostConfig, error) {
 	hc := *old.HostConfig
 	if hc.NetworkMode.IsContainer() && peer != "" && peer != hc.NetworkMode.ConnectedContainer() {
 		hc.NetworkMode = container.NetworkMode("container:" + peer)
@@ -123,6 +157,9 @@ func (r *Runtime) replacementHostConfig(ctx context.Context, old container.Inspe
 		case strings.HasPrefix(peer.ID, ref):
 			hc.NetworkMode = container.NetworkMode("container:" + strings.TrimPrefix(peer.Name, "/"))
 		}
+	}
+	if fresh {
+		return &hc, nil
 	}
 	fromOthers := make(map[string]bool)
 	for _, v := range hc.VolumesFrom {

@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/cutover/cutover/internal/docker"
+	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/testenv"
 )
 
@@ -74,7 +75,7 @@ func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover", nil)
+			newID, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: oldName + "-cutover"})
 			if err != nil {
 				t.Fatalf("CreateReplacement: %v", err)
 			}
@@ -201,7 +202,7 @@ func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 	if old.NetworkContainer != peerID {
 		t.Errorf("NetworkContainer = %q, want %s as given", old.NetworkContainer, peerID)
 	}
-	newID, err := rt.CreateReplacement(ctx, old, img.v2, dep+"-cutover", nil)
+	newID, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: dep + "-cutover"})
 	if err != nil {
 		t.Fatalf("CreateReplacement: %v", err)
 	}
@@ -266,7 +267,7 @@ func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newID, err := rt.CreateReplacement(ctx, old, img.v2, oldName+"-cutover", nil)
+	newID, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: oldName + "-cutover"})
 	if err != nil {
 		t.Fatalf("CreateReplacement: %v", err)
 	}
@@ -307,7 +308,7 @@ func TestIntegrationCreateReplacementKeepsUserEntrypoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id, err := rt.CreateReplacement(ctx, old, img.v2, n+"-cutover", nil)
+			id, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: n + "-cutover"})
 			if err != nil {
 				t.Fatalf("CreateReplacement: %v", err)
 			}

@@ -47,7 +47,7 @@ func TestIntegrationContainersReportsConfiguredImage(t *testing.T) {
 		{"Name", got.Name, web},
 		{"Image", got.Image, moving},
 		{"ImageID", got.ImageID, v1.ID},
-		{"State", got.State, "running"},
+		{"State", string(got.State), "running"},
 		{"StopSignal", got.StopSignal, "SIGQUIT"},
 		{"label cutover.test", got.Labels["cutover.test"], "1"},
 	} {

@@ -12,11 +12,24 @@ import (
 type ApplyOptions struct {
 	// Cleanup removes the old image once no container uses it.
 	Cleanup bool
-	// NoRestart leaves containers that depend on a swapped one as they are.
+	// NoRestart, as Watchtower's --no-restart, hands every container back
+	// to the process manager that starts it (systemd, say): the old one is
+	// stopped and removed, none is created, and the manager's next start
+	// runs the new image. Containers that depend on a swapped one are left
+	// as they are too.
 	NoRestart bool
 	// ReviveStopped starts the new container even when the old one was
 	// stopped.
 	ReviveStopped bool
+	// RemoveVolumes gives new containers fresh anonymous volumes, with the
+	// new image's content, and removes the old ones with the old container.
+	RemoveVolumes bool
+	// Force swaps paused containers too.
+	Force bool
+}
+
+func (o ApplyOptions) swap() swapOptions {
+	return swapOptions{revive: o.ReviveStopped, freshVolumes: o.RemoveVolumes, force: o.Force, noRestart: o.NoRestart}
 }
 
 // Outcome is how one container's update ended.
@@ -62,7 +75,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	sum := Summary{Scanned: plan.Scanned, Fresh: len(plan.Fresh)}
 	for _, s := range plan.Skipped {
 		sum.Skipped++
-		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, Result: ResultSkipped, Err: fmt.Errorf("%s", s.Reason)})
+		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, Result: ResultSkipped, Err: errors.New(s.Reason)})
 	}
 	if e.opts.LifecycleHooks {
 		checked := append(stepContainers(plan.Steps), plan.Fresh...)
@@ -85,7 +98,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	var ready []Step
 	for _, s := range plan.Steps {
 		if ctx.Err() != nil {
-			sum.add(Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: fmt.Errorf("cancelled before the swap began")})
+			sum.add(Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: errNotBegun})
 			continue
 		}
 		if err := pulled[s.Image]; err != nil {
@@ -109,7 +122,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	// Found before the swaps: afterwards, references by old id resolve to
 	// nothing.
 	waiting := dependents(planned, all)
-	ready, self := e.splitSelf(ready)
+	ready, self := e.splitSelf(ctx, ready)
 	var mu sync.Mutex
 	swapped := map[string]bool{}
 	var wg sync.WaitGroup
@@ -118,7 +131,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	for _, batch := range batches(ready, all) {
 		wg.Go(func() {
 			for _, s := range batch {
-				o := e.swap(ctx, s, opts.ReviveStopped, sink)
+				o := e.swap(ctx, s, opts.swap(), sink)
 				mu.Lock()
 				sum.add(o)
 				if o.Result == ResultUpdated {
@@ -131,7 +144,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	wg.Wait()
 	// Last, once nothing else of this pass is in flight.
 	for _, s := range self {
-		sum.add(e.handOver(ctx, s, sink))
+		sum.add(e.swap(ctx, s, opts.swap(), sink))
 	}
 
 	if !opts.NoRestart {
@@ -208,8 +221,13 @@ func (e *Engine) refreshDependents(ctx context.Context, waiting []Container, swa
 		if !needs {
 			continue
 		}
+		end, ok := e.begin()
+		if !ok {
+			return
+		}
 		unlock, err := e.locks.lock(ctx, c.Name)
 		if err != nil {
+			end()
 			return
 		}
 		how := "restarted"
@@ -220,6 +238,7 @@ func (e *Engine) refreshDependents(ctx context.Context, waiting []Container, swa
 			err = e.rt.Restart(ctx, c.ID, e.stopTimeout(c))
 		}
 		unlock()
+		end()
 		if err != nil {
 			e.log.Warn("dependent container not brought back", "container", c.Name, "err", err)
 			sink.Emit(Event{Time: e.opts.Now(), Container: c.Name, Image: c.Image, Phase: PhaseFailed, Err: fmt.Errorf("after a container it depends on was updated: %w", err)})
@@ -230,14 +249,21 @@ func (e *Engine) refreshDependents(ctx context.Context, waiting []Container, swa
 	}
 }
 
-// recreateInPlace swaps c for a copy on the very image it runs.
+// recreateInPlace swaps c for a copy on the very image it runs. The copy
+// keeps the reference its user wrote (a tag, a digest) when that still
+// names the image, so it can be updated later like any other; only when the
+// tag has moved on is the copy made on the image id.
 func (e *Engine) recreateInPlace(ctx context.Context, c Container) error {
 	old, err := e.rt.Container(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
-	err = e.replace(ctx, old, old.ImageID, false, orDiscard(nil))
+	image := old.ImageID
+	if img, err := e.rt.Image(ctx, old.Image); err == nil && img.ID == old.ImageID {
+		image = old.Image
+	}
+	err = e.replace(ctx, old, image, swapOptions{}, orDiscard(nil))
 	var rb rolledBack
 	if errors.As(err, &rb) {
 		return rb
@@ -296,10 +322,11 @@ func orDiscard(s Sink) Sink {
 }
 
 // splitSelf takes out the step that would update this process's own
-// container.
-func (e *Engine) splitSelf(steps []Step) (others, self []Step) {
+// container, to be handed over once every other swap has ended.
+func (e *Engine) splitSelf(ctx context.Context, steps []Step) (others, self []Step) {
+	id, err := e.selfID(ctx)
 	for _, s := range steps {
-		if e.opts.Self != "" && s.Container.ID == e.opts.Self {
+		if err == nil && id != "" && s.Container.ID == id {
 			self = append(self, s)
 			continue
 		}
@@ -318,7 +345,7 @@ func (e *Engine) handOver(ctx context.Context, s Step, sink Sink) Outcome {
 		o.Err = fmt.Errorf("cannot update the container cutover itself runs in")
 		return o
 	}
-	if err := e.opts.HandOver(ctx, s); err != nil {
+	if err := e.opts.HandOver(context.WithoutCancel(ctx), s); err != nil {
 		o.Result, o.Err = ResultFailed, fmt.Errorf("self-update: %w", err)
 		e.record(ctx, o)
 		return o

@@ -30,8 +30,8 @@ func newPacedRuntime(gates int) *pacedRuntime {
 	return &pacedRuntime{fakeRuntime: newFakeRuntime(), gates: gates, created: map[string]bool{}, seen: map[string]bool{}, allOpen: make(chan struct{})}
 }
 
-func (p *pacedRuntime) CreateReplacement(ctx context.Context, old Container, image, name string, marks map[string]string) (string, error) {
-	id, err := p.fakeRuntime.CreateReplacement(ctx, old, image, name, marks)
+func (p *pacedRuntime) CreateReplacement(ctx context.Context, old Container, r Replacement) (string, error) {
+	id, err := p.fakeRuntime.CreateReplacement(ctx, old, r)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err == nil {
@@ -172,8 +172,8 @@ func TestSwapWaitingForItsTurnCanBeCancelled(t *testing.T) {
 	if len(sum.Outcomes) != 1 || sum.Outcomes[0].Result != ResultSkipped {
 		t.Fatalf("outcomes: got %+v, want app skipped", sum.Outcomes)
 	}
-	if last.Phase != PhaseDone || last.Container != "app" {
-		t.Errorf("last event: got %+v, want app done", last)
+	if last.Phase != PhaseSkipped || last.Container != "app" {
+		t.Errorf("last event: got %+v, want app skipped", last)
 	}
 	for _, call := range rt.callLog() {
 		if !strings.HasPrefix(call, "pull ") {

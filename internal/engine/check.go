@@ -51,6 +51,7 @@ func (e *Engine) CheckContainers(ctx context.Context, containers []Container, kn
 	}
 	remote := e.remoteDigests(ctx, refs, known)
 	local := e.localImages(ctx, containers, refs)
+	holds := e.holds(ctx)
 
 	groups := map[string]*Group{}
 	for i, c := range containers {
@@ -77,6 +78,9 @@ func (e *Engine) CheckContainers(ctx context.Context, containers []Container, kn
 			cs.AutoUpdate = false
 		} else {
 			cs = standing(cs, parsed[i], remote[key], local)
+			if h, ok := holds[c.Name]; ok && cs.Status == StatusOutdated && h.Image == key && h.Digest == g.RemoteDigest {
+				cs.Held = &h
+			}
 		}
 		g.Containers = append(g.Containers, cs)
 	}
@@ -98,6 +102,12 @@ func (e *Engine) CheckContainers(ctx context.Context, containers []Container, kn
 func standing(cs ContainerStatus, ref Reference, remote remoteResult, local localImages) ContainerStatus {
 	running := local.byID[cs.Container.ImageID]
 	cs.LocalDigest = digestFor(running.RepoDigests, ref.Repository)
+	// An image pulled by two digests of one repository (an index pushed
+	// again with other platforms or attestations, say) is current if
+	// either is.
+	if slices.Contains(digestsFor(running.RepoDigests, ref.Repository), remote.digest) {
+		cs.LocalDigest = remote.digest
+	}
 	if remote.err != nil {
 		cs.Status, cs.Reason = StatusUnknown, remote.err.Error()
 		return cs

@@ -16,6 +16,9 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrPull: the image could not be pulled.
 	ErrPull = errors.New("pull failed")
+	// ErrRefused: the container is in a state, or under an orchestrator,
+	// that rules a swap out.
+	ErrRefused = errors.New("refused")
 )
 
 // DeployRequest asks for one container to run a given image now.
@@ -24,7 +27,8 @@ type DeployRequest struct {
 	Image     string
 	// Auth, when set, is used for this pull instead of the configured credentials.
 	Auth Auth
-	// Force recreates the container even when it already runs the image.
+	// Force recreates the container even when it already runs the image,
+	// and swaps it even when it is paused.
 	Force bool
 	// Queued, when set, is called once the request has its place in the
 	// container's queue, before it waits for its turn; not at all when the
@@ -70,7 +74,7 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	defer unlock()
 	// A container caught mid-swap may be briefly missing or stopped: only the
 	// check made while holding the lock counts.
-	c, err := e.runningContainer(ctx, name)
+	c, err := e.deployable(ctx, name, req.Force)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -83,8 +87,9 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	return e.swapLocked(ctx, step, swapOptions{force: req.Force}, sink), nil
 }
 
-// runningContainer finds a running container by name or id.
-func (e *Engine) runningContainer(ctx context.Context, name string) (Container, error) {
+// deployable finds a container a deploy may swap: up (running, restarting,
+// or paused when forced), and not an orchestrator's.
+func (e *Engine) deployable(ctx context.Context, name string, force bool) (Container, error) {
 	c, err := e.rt.Container(ctx, name)
 	if IsNotFound(err) {
 		return Container{}, fmt.Errorf("container '%s' not found: %w", name, ErrNotFound)
@@ -92,7 +97,10 @@ func (e *Engine) runningContainer(ctx context.Context, name string) (Container, 
 	if err != nil {
 		return Container{}, err
 	}
-	if !c.Running() {
+	if reason := refusal(c, force); reason != "" {
+		return Container{}, fmt.Errorf("container '%s' is not swapped: %s: %w", name, reason, ErrRefused)
+	}
+	if !c.Up() {
 		return Container{}, fmt.Errorf("container '%s' is not running: %w", name, ErrNotRunning)
 	}
 	return c, nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -30,6 +31,10 @@ type Options struct {
 	// starting it, the part that works the engine; health gates run outside
 	// this bound and overlap freely. Default 4.
 	Swaps int
+	// OneAtATime makes swaps strictly sequential, health gate included, as
+	// Watchtower's --rolling-restart: a bad image reaches one container
+	// before it is rolled back, not every replica at once.
+	OneAtATime bool
 	// Outages bounds the swaps between stopping their old container and
 	// starting the new one at once: each container is down for that span,
 	// and on a busy engine concurrent stops and starts lengthen each other's
@@ -56,11 +61,20 @@ type Options struct {
 	// returns true for (c, and the name of the container c belongs to), so
 	// instances watching different scopes leave each other alone.
 	Claims func(c Container, name string) bool
-	// Self is the id of the container this process runs in, if any. Its own
-	// update is handed to HandOver instead of swapped from inside: a process
-	// cannot stop itself and carry on.
-	Self     string
+	// FindSelf tells the id of the container this process runs in, "" when
+	// it runs on a host, or an error when that cannot be told yet (the
+	// engine does not answer): it is asked again at the next swap. The
+	// container's own update is handed to HandOver instead of swapped from
+	// inside: a process cannot stop itself and carry on.
+	FindSelf func(ctx context.Context) (string, error)
 	HandOver func(ctx context.Context, s Step) error
+	// Holds keeps the versions not to be applied again (rolled back, or
+	// skipped by a person). Optional.
+	Holds Holds
+	// CallTimeout bounds each engine call a swap makes, so a wedged engine
+	// cannot hold a container's lock for ever. A stop gets the container's
+	// stop timeout on top. Default 2 min.
+	CallTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -84,8 +98,11 @@ func (o Options) withDefaults() Options {
 	if o.Pulls <= 0 {
 		o.Pulls = 3
 	}
-	if o.Swaps <= 0 {
+	if o.Swaps <= 0 || o.OneAtATime {
 		o.Swaps = 4
+		if o.OneAtATime {
+			o.Swaps = 1
+		}
 	}
 	if o.Outages <= 0 {
 		o.Outages = 1
@@ -95,6 +112,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 2 * time.Minute
 	}
 	if o.OrphanAge <= 0 {
 		o.OrphanAge = 2*(o.StopTimeout+o.HealthTimeout) + time.Minute
@@ -116,10 +136,17 @@ type Engine struct {
 	arrivals keyedMutex
 	// formerNames maps ids of containers swapped away to their names, so a
 	// container that refers to one by id can be pointed at its successor.
-	formerNames sync.Map
+	formerNames recentNames
 	// busy holds a place per swap from creation to start (Options.Swaps),
 	// down one per swap from stop to start (Options.Outages).
 	busy, down chan struct{}
+	// self caches the answer of Options.FindSelf once it is known.
+	self selfCache
+	// work counts the swaps and recoveries in flight, so Drain can wait for
+	// them; once closing, none begins.
+	workMu  sync.Mutex
+	closing bool
+	work    sync.WaitGroup
 }
 
 // New returns an engine over a runtime and a registry. hist may be nil.
@@ -129,8 +156,43 @@ func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options)
 	}
 	opts = opts.withDefaults()
 	return &Engine{
-		rt: rt, reg: reg, hist: hist, log: log, opts: opts,
+		rt: bounded{rt: rt, timeout: opts.CallTimeout}, reg: reg, hist: hist, log: log, opts: opts,
 		busy: make(chan struct{}, opts.Swaps),
 		down: make(chan struct{}, opts.Outages),
+	}
+}
+
+// ErrShuttingDown is the reason of a swap refused because Drain was called.
+var ErrShuttingDown = errors.New("cutover is shutting down")
+
+// begin registers a swap or recovery about to change containers; it fails
+// once Drain was called. The returned func ends it.
+func (e *Engine) begin() (func(), bool) {
+	e.workMu.Lock()
+	defer e.workMu.Unlock()
+	if e.closing {
+		return nil, false
+	}
+	e.work.Add(1)
+	return e.work.Done, true
+}
+
+// Drain refuses every swap not yet begun and waits until those in flight
+// have ended (finished or rolled back), or ctx ends. It reports whether
+// every swap ended; one cut short is recovered at the next start.
+func (e *Engine) Drain(ctx context.Context) bool {
+	e.workMu.Lock()
+	e.closing = true
+	e.workMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.work.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }

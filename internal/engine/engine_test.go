@@ -178,7 +178,8 @@ func TestApplySwapsInOrderAndRemovesOldLast(t *testing.T) {
 		"rename app to app-cutover-old",
 		"rename app-cutover-new to app",
 		"start app",
-		"remove app-cutover-old",
+		"rename app-cutover-old to app-cutover-replaced",
+		"remove app-cutover-replaced",
 	}
 	if diff := cmp.Diff(want, rt.callLog()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)

@@ -17,15 +17,18 @@ const (
 // Phase names a step of one container's update, as surfaces show it.
 type Phase string
 
-// The phases an update goes through, in order; Done, RolledBack and Failed end it.
+// The phases an update goes through, in order; Done, Skipped, RolledBack and
+// Failed end it.
 const (
 	PhaseQueued      Phase = "queued"
 	PhasePulling     Phase = "pulling"
 	PhaseRecreating  Phase = "recreating"
 	PhaseHealthCheck Phase = "health-check"
 	PhaseDone        Phase = "done"
-	PhaseRolledBack  Phase = "rolled back"
-	PhaseFailed      Phase = "failed"
+	// PhaseSkipped ends an update that was not made, with the reason.
+	PhaseSkipped    Phase = "skipped"
+	PhaseRolledBack Phase = "rolled back"
+	PhaseFailed     Phase = "failed"
 )
 
 // Event is one thing that happened during a pass.

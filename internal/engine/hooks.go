@@ -14,6 +14,9 @@ import (
 // container to be left alone this time, as in Watchtower.
 const ExitSkip = 75
 
+// maxHookTimeout bounds every hook, whatever its label says.
+const maxHookTimeout = time.Hour
+
 // maxHookCommand bounds a hook command taken from a label, which anyone able
 // to start a container can set.
 const maxHookCommand = 4096
@@ -42,11 +45,13 @@ func (e *Engine) hook(ctx context.Context, c Container, which string) (ran bool,
 			timeout = time.Duration(mins) * time.Minute
 		}
 	}
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+	// Watchtower's 0, no limit, still ends: a hook that hangs must not hold
+	// the container's lock for ever.
+	if timeout == 0 || timeout > maxHookTimeout {
+		timeout = maxHookTimeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	res, err := e.rt.Exec(ctx, c.ID, []string{"sh", "-c", cmd})
 	if err != nil {
 		return true, 0, fmt.Errorf("%s hook: %w", which, err)

@@ -15,13 +15,21 @@ const (
 	SwapLabelID     = SwapLabelPrefix + "id"
 	SwapLabelRole   = SwapLabelPrefix + "role"
 	SwapLabelOf     = SwapLabelPrefix + "of"
+	// SwapLabelWasUp says whether the container the swap replaces was up,
+	// so recovery without the journal knows whether to start what it keeps.
+	SwapLabelWasUp = SwapLabelPrefix + "was-up"
+	// SwapLabelUntil is the time (RFC 3339) by which the swap that created
+	// the container has surely ended: until then, another process may be
+	// making it, and recovery without the journal leaves it alone.
+	SwapLabelUntil = SwapLabelPrefix + "until"
 )
 
 // SwapStep names a point a swap has reached. The journal records each before it
 // is taken; AfterStep hears of each once it is done.
 type SwapStep string
 
-// The steps of a swap, in order.
+// The steps of a swap, in the order a container takes them. One the engine
+// deletes as it stops (AutoRemove) is renamed aside before it is stopped.
 const (
 	StepPulled       SwapStep = "pulled"
 	StepCreated      SwapStep = "created"
@@ -36,17 +44,39 @@ const (
 // SwapSteps lists every step in order.
 var SwapSteps = []SwapStep{StepPulled, StepCreated, StepOldStopped, StepOldRenamed, StepNewRenamed, StepNewStarted, StepHealthPassed, StepOldRemoved}
 
+// journalVersion is the shape of SwapRecord written now; records of another
+// shape are not guessed at.
+const journalVersion = 2
+
 // SwapRecord is the journal entry of one swap in flight.
 type SwapRecord struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	OldID      string    `json:"old_id"`
-	NewID      string    `json:"new_id,omitempty"`
-	Image      string    `json:"image"`
-	WasRunning bool      `json:"was_running"`
-	Step       SwapStep  `json:"step"` // the step about to be taken
-	Healthy    bool      `json:"healthy"`
-	Started    time.Time `json:"started"`
+	Version int    `json:"v"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	OldID   string `json:"old_id"`
+	NewID   string `json:"new_id,omitempty"`
+	// Image is the reference the new container runs.
+	Image string `json:"image"`
+	// OldImage is the reference the old container was configured with,
+	// OldImageID the image it ran: a rollback points the tag back at it.
+	OldImage   string `json:"old_image,omitempty"`
+	OldImageID string `json:"old_image_id,omitempty"`
+	// WasRunning says the old container was up (running, restarting or
+	// paused); WasPaused that it was paused.
+	WasRunning bool `json:"was_running"`
+	WasPaused  bool `json:"was_paused,omitempty"`
+	// Definition rebuilds the old container when the engine deleted it.
+	Definition Definition `json:"definition,omitempty"`
+	Step       SwapStep   `json:"step"` // the step about to be taken
+	// Healthy is set once the new container passed its gate: from then on
+	// the swap is final, whatever is left to clean up.
+	Healthy bool      `json:"healthy"`
+	Started time.Time `json:"started"`
+	// Manager is set when the container was handed to its process manager
+	// (ApplyOptions.NoRestart): a container it starts under the name ends
+	// the swap. Until then, until Until, the swap is left to it.
+	Manager bool      `json:"manager,omitempty"`
+	Until   time.Time `json:"until,omitzero"`
 }
 
 // Journal keeps swap records in durable storage.

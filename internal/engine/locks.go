@@ -67,6 +67,13 @@ func (k *keyedMutex) leave(key string, turn chan struct{}) {
 	}
 }
 
+// held reports whether somebody holds or awaits key.
+func (k *keyedMutex) held(key string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.queues[key]) > 0
+}
+
 // tryLock takes key only if nobody holds or awaits it.
 func (k *keyedMutex) tryLock(key string) (func(), bool) {
 	k.mu.Lock()

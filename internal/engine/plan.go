@@ -1,5 +1,7 @@
 package engine
 
+import "time"
+
 // Step is one planned container update.
 type Step struct {
 	Container  Container
@@ -43,6 +45,8 @@ type PlanOptions struct {
 	// NoPull never pulls: only containers whose tag was already pulled past
 	// them are recreated. The no-pull label does the same per container.
 	NoPull bool
+	// Force plans paused containers too.
+	Force bool
 }
 
 // Plan turns a report into the steps an update takes.
@@ -80,6 +84,12 @@ func (e *Engine) Plan(report Report, opts PlanOptions) Plan {
 // holdReason says why a stale container must not be updated, or "".
 func holdReason(cs ContainerStatus, opts PlanOptions) string {
 	c := cs.Container
+	if r := refusal(c, opts.Force); r != "" {
+		return r
+	}
+	if cs.Held != nil && !opts.Explicit {
+		return "held since " + cs.Held.Since.UTC().Format(time.RFC3339) + " (" + cs.Held.Reason + "); a newer version, or an update asked for by name, releases it"
+	}
 	monitorLabel, monitorSet := LabelBool(c, "monitor-only")
 	switch {
 	case opts.MonitorOnly && !(opts.LabelTakePrecedence && monitorSet && !monitorLabel):

@@ -23,23 +23,55 @@ type Runtime interface {
 	Image(ctx context.Context, ref string) (Image, error)
 	// Pull pulls ref, reporting progress as it goes.
 	Pull(ctx context.Context, ref string, auth Auth, progress func(PullProgress)) error
-	// CreateReplacement creates, without starting it, a container named name
-	// on image that carries every setting the user gave old, with old's image
-	// defaults replaced by image's. Labels under SwapLabelPrefix are not
-	// carried over; marks are added instead.
-	CreateReplacement(ctx context.Context, old Container, image, name string, marks map[string]string) (string, error)
+	// CreateReplacement creates, without starting it, a container that
+	// carries every setting the user gave old, on r.Image, with old's image
+	// defaults replaced by the new image's. Labels under SwapLabelPrefix are
+	// not carried over; r.Marks are added instead.
+	CreateReplacement(ctx context.Context, old Container, r Replacement) (string, error)
+	// Define describes how to create container id again as it is, on the
+	// image it runs: what a swap journals before it stops a container, so
+	// that the container can be rebuilt when the engine has deleted it.
+	Define(ctx context.Context, id string) (Definition, error)
+	// Rebuild creates, without starting it, a container named name from a
+	// definition Define returned.
+	Rebuild(ctx context.Context, def Definition, name string) (string, error)
+	// NextExit reports, on the returned channel, the exit code of the
+	// container's next exit, even when the engine removes it right after
+	// (AutoRemove). Called before Start, it sees a crash at start.
+	NextExit(ctx context.Context, id string) (<-chan int, error)
 	Stop(ctx context.Context, id, signal string, timeout time.Duration) error
 	Start(ctx context.Context, id string) error
 	Restart(ctx context.Context, id string, timeout time.Duration) error
+	Pause(ctx context.Context, id string) error
+	Unpause(ctx context.Context, id string) error
 	Rename(ctx context.Context, id, name string) error
 	Remove(ctx context.Context, id string, removeVolumes bool) error
 	RemoveImage(ctx context.Context, id string) error
+	// Tag points the local tag ref at image id.
+	Tag(ctx context.Context, id, ref string) error
 	Health(ctx context.Context, id string) (HealthState, error)
 	// Probe runs the container's own healthcheck once, now.
 	Probe(ctx context.Context, id string) (ProbeResult, error)
 	// Exec runs cmd inside the running container id.
 	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
 }
+
+// Replacement says what CreateReplacement makes.
+type Replacement struct {
+	// Image is the reference the new container runs, as its Config keeps it.
+	Image string
+	// Name is the new container's name.
+	Name string
+	// Marks are labels added to the new container.
+	Marks map[string]string
+	// FreshVolumes gives the new container new anonymous volumes, holding
+	// the new image's content, instead of the old container's.
+	FreshVolumes bool
+}
+
+// Definition is a runtime's own description of a container, opaque to the
+// engine, which only keeps it in the journal and hands it back to Rebuild.
+type Definition []byte
 
 // Registry answers what a tag points to now, and which credentials to pull with.
 type Registry interface {

@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Recovery is what Recover did.
 type Recovery struct {
 	// Kept names containers left on their new image; RolledBack those put
-	// back on their old one.
+	// back on their old one (restored, or rebuilt from the journal).
 	Kept       []string
 	RolledBack []string
 	Errors     []error
@@ -19,73 +21,45 @@ type Recovery struct {
 
 // Recover finishes or undoes every swap a crash left behind, from the
 // journal and from the engine's own state (temporary names, swap labels),
-// so each container the user had exists once, under its name, running if it
-// was: on the new image when that had passed its health gate, else on the
-// old one. Leftovers are removed. Running it again changes nothing more.
+// by the same rule as an inline rollback (see survivor), so each container
+// the user had exists once, under its name, running if it was. Leftovers are
+// removed. Running it again changes nothing more.
+//
 // Swaps this process is running are left alone; so are leftovers the
-// journal does not know whose new container is younger than OrphanAge: they
-// may be a swap another cutover process is making right now.
+// journal does not know of whose swap may still be running in another
+// process (see SwapLabelUntil). Only "not found" counts as a missing
+// container: on any other engine error, the swap is left for the next try.
 func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 	var rep Recovery
+	end, ok := e.begin()
+	if !ok {
+		return rep, nil
+	}
+	defer end()
 	all, err := e.rt.Containers(ctx, true)
 	if err != nil {
 		return rep, err
 	}
-	pending := map[string]*SwapRecord{}
-	if e.opts.Journal != nil {
-		recs, err := e.opts.Journal.Swaps(ctx)
-		if err != nil {
-			e.log.Warn("cannot read the swap journal; recovering from the engine's state only", "err", err)
-		}
-		for i := range recs {
-			pending[recs[i].Name] = &recs[i]
-		}
+	recs, err := e.journaled(ctx)
+	if err != nil {
+		e.log.Warn("cannot read the swap journal; recovering from the engine's state only", "err", err)
 	}
-	journaled := map[string]bool{}
-	for n := range pending {
-		journaled[n] = true
-	}
-	young := map[string]bool{}
 	for _, c := range all {
-		base, role := swapRole(c)
-		if role == "" && c.Labels[SwapLabelRole] == "new" {
-			base = c.Labels[SwapLabelOf]
-		}
-		if base == "" || journaled[base] {
-			if role == "" {
-				continue
-			}
-		} else if c.Labels[SwapLabelRole] == "new" && e.opts.Now().Sub(c.Created) < e.opts.OrphanAge {
-			young[base] = true
-		}
-		if role == "" {
-			continue
-		}
-		if e.opts.Claims != nil && !e.opts.Claims(c, base) {
-			continue
-		}
-		rec := pending[base]
-		if rec == nil {
-			// Without a journal entry nothing says the new one was healthy,
-			// nor whether the old one ran: assume it did, and keep it.
-			rec = &SwapRecord{Name: base, WasRunning: true}
-			pending[base] = rec
-		}
-		switch {
-		case role == "old" && rec.OldID == "":
-			rec.OldID = c.ID
-		case role == "new" && rec.NewID == "":
-			rec.NewID = c.ID
+		e.addLeftover(recs, c)
+	}
+	for _, c := range all {
+		if p := recs[c.Name]; p != nil {
+			p.learn(c, e.opts.OrphanAge)
 		}
 	}
-	names := make([]string, 0, len(pending))
-	for n := range pending {
+	names := make([]string, 0, len(recs))
+	for n := range recs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		rec := pending[name]
-		if !journaled[name] && young[name] {
+		p := recs[name]
+		if p.inFlightElsewhere(e.opts.Now()) {
 			e.log.Debug("leaving a recent swap alone: another process may be making it", "container", name)
 			continue
 		}
@@ -93,12 +67,12 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 		if !ok {
 			continue
 		}
-		kept, err := e.settle(ctx, rec)
+		v, err := e.settle(ctx, p.rec)
 		unlock()
 		switch {
 		case err != nil:
 			rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", name, err))
-		case kept:
+		case v == keptNewCopy:
 			rep.Kept = append(rep.Kept, name)
 		default:
 			rep.RolledBack = append(rep.RolledBack, name)
@@ -110,79 +84,179 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 	return rep, errors.Join(rep.Errors...)
 }
 
+// Abandoned reports whether the journal holds a swap this process is not
+// making: one a crash, or an engine restart, cut short. It is cheap, so it
+// can be asked often; Recover then settles it.
+func (e *Engine) Abandoned(ctx context.Context) bool {
+	if e.opts.Journal == nil {
+		return false
+	}
+	recs, err := e.opts.Journal.Swaps(ctx)
+	if err != nil {
+		return false
+	}
+	for _, r := range recs {
+		if !e.locks.held(r.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// settleLeftovers settles what an earlier swap of the named container left,
+// before a new swap of it: the caller holds its lock.
+func (e *Engine) settleLeftovers(ctx context.Context, name string) error {
+	recs, err := e.journaled(ctx)
+	if err != nil {
+		return fmt.Errorf("read the swap journal: %w", err)
+	}
+	for k := range recs {
+		if k != name {
+			delete(recs, k)
+		}
+	}
+	for _, suffix := range []string{NewSuffix, AsideSuffix, RetiredSuffix} {
+		c, ok, err := e.find(ctx, name+suffix)
+		if err != nil {
+			return err
+		}
+		if ok && c.Name == name+suffix {
+			e.addLeftover(recs, c)
+		}
+	}
+	p := recs[name]
+	if p == nil {
+		return nil
+	}
+	if c, ok, err := e.find(ctx, name); err != nil {
+		return err
+	} else if ok {
+		p.learn(c, e.opts.OrphanAge)
+	}
+	if p.inFlightElsewhere(e.opts.Now()) {
+		return errors.New("another process is swapping it right now")
+	}
+	_, err = e.settle(ctx, p.rec)
+	return err
+}
+
+// pendingSwap is an unfinished swap found in the journal or from leftovers.
+type pendingSwap struct {
+	rec       *SwapRecord
+	journaled bool
+	// until is when a swap nobody journaled here is surely over.
+	until time.Time
+}
+
+// inFlightElsewhere reports whether the swap may be running in another
+// process (this process's journal does not know it, and its deadline has
+// not passed), or is waiting for a process manager.
+func (p *pendingSwap) inFlightElsewhere(now time.Time) bool {
+	if p.rec.Manager {
+		return now.Before(p.rec.Until)
+	}
+	return !p.journaled && now.Before(p.until)
+}
+
+// journaled returns the journal's unfinished swaps by container name. Of
+// several for one name, only the newest is kept: the older ones were
+// settled before it began.
+func (e *Engine) journaled(ctx context.Context) (map[string]*pendingSwap, error) {
+	out := map[string]*pendingSwap{}
+	if e.opts.Journal == nil {
+		return out, nil
+	}
+	recs, err := e.opts.Journal.Swaps(ctx)
+	if err != nil {
+		return out, err
+	}
+	sort.Slice(recs, func(a, b int) bool { return recs[a].Started.Before(recs[b].Started) })
+	for i := range recs {
+		if prev := out[recs[i].Name]; prev != nil {
+			e.forget(ctx, prev.rec)
+		}
+		out[recs[i].Name] = &pendingSwap{rec: &recs[i], journaled: true}
+	}
+	return out, nil
+}
+
+// addLeftover adds what container c says of an unfinished swap to recs: a
+// container under a temporary name is a leftover; the one under the name a
+// leftover belongs to may be either copy.
+func (e *Engine) addLeftover(recs map[string]*pendingSwap, c Container) {
+	base, role := swapRole(c)
+	if role == "" {
+		return
+	}
+	if e.opts.Claims != nil && !e.opts.Claims(c, base) {
+		return
+	}
+	p := recs[base]
+	if p == nil {
+		// Without a journal entry, the swap's labels tell what the journal
+		// would have: whether the old container was up, and until when the
+		// swap might still be running elsewhere.
+		p = &pendingSwap{rec: &SwapRecord{Version: journalVersion, Name: base, WasRunning: true}}
+		recs[base] = p
+	}
+	rec := p.rec
+	switch role {
+	case "old", "retired":
+		if rec.OldID == "" {
+			rec.OldID = c.ID
+		}
+		if role == "retired" && rec.OldID == c.ID {
+			// Renamed so only once the new container passed its gate.
+			rec.Healthy = true
+		}
+	case "new":
+		if rec.NewID == "" && (!p.journaled || c.Labels[SwapLabelID] == rec.ID) {
+			rec.NewID = c.ID
+		}
+	}
+	p.learn(c, e.opts.OrphanAge)
+}
+
+// learn takes from c, when it is the swap's new container, what its labels
+// say of a swap the journal does not know: whether the old container was
+// up, and until when the swap may still be running elsewhere.
+func (p *pendingSwap) learn(c Container, orphanAge time.Duration) {
+	if p.journaled || !isNewOf(c, p.rec) {
+		return
+	}
+	if v, err := strconv.ParseBool(c.Labels[SwapLabelWasUp]); err == nil {
+		p.rec.WasRunning = v
+	}
+	p.until = c.Created.Add(orphanAge)
+	if t, err := time.Parse(time.RFC3339, c.Labels[SwapLabelUntil]); err == nil {
+		p.until = t
+	}
+}
+
+// isNewOf reports whether c is the new container of rec's swap, by the
+// marks it was created with.
+func isNewOf(c Container, rec *SwapRecord) bool {
+	return c.Labels[SwapLabelRole] == "new" && c.Labels[SwapLabelOf] == rec.Name &&
+		(rec.ID == "" || c.Labels[SwapLabelID] == rec.ID)
+}
+
 // swapRole tells whether c is a leftover of an unfinished swap: the old
-// container renamed aside, or the new one under its temporary name.
+// container renamed aside, or retired once the new one passed its gate, or
+// the new one under its temporary name.
 func swapRole(c Container) (base, role string) {
 	switch {
 	case strings.HasSuffix(c.Name, AsideSuffix):
 		return strings.TrimSuffix(c.Name, AsideSuffix), "old"
+	case strings.HasSuffix(c.Name, RetiredSuffix):
+		return strings.TrimSuffix(c.Name, RetiredSuffix), "retired"
 	case strings.HasSuffix(c.Name, NewSuffix):
 		return strings.TrimSuffix(c.Name, NewSuffix), "new"
 	}
 	return "", ""
 }
 
-// settle brings one unfinished swap to an end and reports whether the new
-// container was kept.
-func (e *Engine) settle(ctx context.Context, rec *SwapRecord) (kept bool, err error) {
-	lookup := func(ref string) (Container, bool) {
-		if ref == "" {
-			return Container{}, false
-		}
-		c, err := e.rt.Container(ctx, ref)
-		return c, err == nil
-	}
-	_, hasOld := lookup(rec.OldID)
-	newC, hasNew := lookup(rec.NewID)
-	if placed, ok := lookup(rec.Name); ok && placed.Name == rec.Name {
-		switch {
-		case !hasOld && placed.ID != rec.NewID:
-			// Cut before the old container was renamed aside: it still has
-			// its name.
-			hasOld, rec.OldID = true, placed.ID
-		case !hasNew && placed.ID != rec.OldID && placed.Labels[SwapLabelRole] == "new" && placed.Labels[SwapLabelOf] == rec.Name:
-			// The new container reached the name before the journal knew it.
-			newC, hasNew, rec.NewID = placed, true, placed.ID
-		}
-	}
-
-	switch {
-	case hasNew && (rec.Healthy || !hasOld):
-		// The new container passed its gate, or is the only copy left:
-		// never lose a container.
-		kept, err = true, e.keepNew(ctx, rec, newC)
-	case hasOld:
-		err = e.restoreOld(ctx, rec)
-	default:
-		e.forget(ctx, rec)
-		return false, fmt.Errorf("neither the old nor the new container exists")
-	}
-	if err != nil {
-		return kept, err
-	}
-	e.removeLeftover(ctx, rec.Name+NewSuffix)
-	e.removeLeftover(ctx, rec.Name+AsideSuffix)
-	return kept, nil
-}
-
-// keepNew finishes a swap whose new container stays: it gets the name, runs
-// if the old one ran, and the old one is removed.
-func (e *Engine) keepNew(ctx context.Context, rec *SwapRecord, newC Container) error {
-	if rec.OldID != "" {
-		if err := e.rt.Remove(ctx, rec.OldID, false); err != nil && !IsNotFound(err) {
-			return fmt.Errorf("remove old container: %w", err)
-		}
-	}
-	if newC.Name != rec.Name {
-		if err := e.rt.Rename(ctx, newC.ID, rec.Name); err != nil {
-			return fmt.Errorf("rename new container into place: %w", err)
-		}
-	}
-	if rec.WasRunning && !newC.Running() {
-		if err := e.rt.Start(ctx, newC.ID); err != nil {
-			return fmt.Errorf("start new container: %w", err)
-		}
-	}
-	e.forget(ctx, rec)
-	return nil
+// IsLeftover reports whether c carries one of a swap's temporary names.
+func IsLeftover(c Container) bool {
+	_, role := swapRole(c)
+	return role != ""
 }

@@ -74,10 +74,14 @@ func TestRecoverAfterCrashAtEachStep(t *testing.T) {
 					New(rt, reg, nil, nil, opts).Deploy(context.Background(), DeployRequest{Container: "app", Image: "127.0.0.1:5000/app"}, nil)
 				}()
 
-				if !withJournal {
-					j = &memJournal{}
-				}
 				after := New(rt, reg, nil, nil, Options{Journal: j})
+				if !withJournal {
+					// Without the journal, a swap is taken as abandoned only
+					// once it could no longer be running elsewhere.
+					j = &memJournal{}
+					later := time.Now().Add(time.Hour)
+					after = New(rt, reg, nil, nil, Options{Journal: j, Now: func() time.Time { return later }})
+				}
 				for range 2 { // recovery is idempotent
 					if _, err := after.Recover(context.Background()); err != nil {
 						t.Fatalf("recover: %v", err)

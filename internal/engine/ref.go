@@ -102,16 +102,27 @@ func stripTag(s string) string {
 	return s
 }
 
-// digestFor returns the digest among repoDigests that belongs to repository.
+// digestFor returns the first digest among repoDigests that belongs to
+// repository.
 func digestFor(repoDigests []string, repository string) string {
+	if ds := digestsFor(repoDigests, repository); len(ds) > 0 {
+		return ds[0]
+	}
+	return ""
+}
+
+// digestsFor returns every digest among repoDigests that belongs to
+// repository.
+func digestsFor(repoDigests []string, repository string) []string {
+	var out []string
 	for _, rd := range repoDigests {
 		i := strings.Index(rd, "@")
 		if i < 0 {
 			continue
 		}
 		if repositoryOf(rd) == repository {
-			return rd[i+1:]
+			out = append(out, rd[i+1:])
 		}
 	}
-	return ""
+	return out
 }

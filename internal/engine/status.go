@@ -24,6 +24,9 @@ type ContainerStatus struct {
 	// Pulled is true when the local tag already points to the remote digest,
 	// so an update needs no pull.
 	Pulled bool
+	// Held, when set, is why the version offered is not applied: it was
+	// rolled back, or skipped.
+	Held *Hold
 }
 
 // Group is the containers running one image reference.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -12,34 +12,44 @@ import (
 // Suffixes of the temporary names a swap uses. A container left with one of
 // them was caught mid-swap.
 const (
-	NewSuffix   = "-cutover-new"
+	// NewSuffix names the new container until it takes the name.
+	NewSuffix = "-cutover-new"
+	// AsideSuffix names the old container while the new one is gated.
 	AsideSuffix = "-cutover-old"
+	// RetiredSuffix names the old container once the new one passed its
+	// gate: it only waits to be removed.
+	RetiredSuffix = "-cutover-replaced"
 )
 
-// swap replaces one container with a copy on the step's image: create the new
-// one while the old one still serves, then stop old, rename old aside, rename
-// new into place, start new, gate on health; roll back on any failure. Once
-// the old container is stopped, the swap finishes or rolls back even if ctx
-// ends, so no container is left half-swapped.
-func (e *Engine) swap(ctx context.Context, s Step, revive bool, sink Sink) Outcome {
+// swap replaces one container with a copy on the step's image, once it has
+// the container's lock.
+func (e *Engine) swap(ctx context.Context, s Step, so swapOptions, sink Sink) Outcome {
 	unlock, err := e.locks.lock(ctx, s.Container.Name)
 	if err != nil {
-		o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: err}
-		return o
+		return Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: err}
 	}
 	defer unlock()
-	return e.swapLocked(ctx, s, swapOptions{revive: revive}, sink)
+	return e.swapLocked(ctx, s, so, sink)
 }
 
 // swapOptions vary one swap.
 type swapOptions struct {
-	// force recreates the container even when it already runs the image.
+	// force recreates the container even when it already runs the image,
+	// and swaps a paused one.
 	force bool
 	// revive starts the new container even when the old one was stopped.
 	revive bool
+	// freshVolumes gives the new container new anonymous volumes and
+	// removes the old ones with the old container.
+	freshVolumes bool
+	// noRestart hands the container to its process manager instead of
+	// creating a new one (ApplyOptions.NoRestart).
+	noRestart bool
 }
 
-// swapLocked is swap for a caller that holds the container's lock.
+// swapLocked is swap for a caller that holds the container's lock. It
+// decides from the container as it is now, since it may have changed while
+// the lock was awaited.
 func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Sink) Outcome {
 	start := e.opts.Now()
 	name := s.Container.Name
@@ -47,25 +57,37 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	finish := func(r Result, err error) Outcome {
 		o.Result, o.Err, o.Duration = r, err, e.opts.Now().Sub(start)
 		e.record(ctx, o)
-		phase := PhaseDone
-		switch r {
-		case ResultFailed:
-			phase = PhaseFailed
-		case ResultRolledBack:
-			phase = PhaseRolledBack
-		}
-		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: phase, Err: err, Message: string(r)})
+		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: phaseOf(r), Err: err, Message: string(r)})
 		return o
 	}
 
 	if ctx.Err() != nil {
-		o.Result, o.Err = ResultSkipped, fmt.Errorf("cancelled before the swap began")
+		o.Result, o.Err = ResultSkipped, errNotBegun
 		return o
 	}
-	// The container may have changed while the lock was awaited.
+	end, ok := e.begin()
+	if !ok {
+		o.Result, o.Err = ResultSkipped, ErrShuttingDown
+		return o
+	}
+	defer end()
+	// What an earlier swap of this container left behind is settled first:
+	// its leftovers would take the names this swap needs.
+	if err := e.settleLeftovers(ctx, name); err != nil {
+		return finish(ResultFailed, fmt.Errorf("an earlier swap of %s is unfinished: %w", name, err))
+	}
 	old, err := e.rt.Container(ctx, name)
 	if err != nil {
 		return finish(ResultFailed, fmt.Errorf("inspect %s: %w", name, err))
+	}
+	if reason := refusal(old, so.force); reason != "" {
+		return finish(ResultSkipped, errors.New(reason))
+	}
+	if self, err := e.isSelf(ctx, old); err != nil {
+		return finish(ResultFailed, err)
+	} else if self {
+		s.Container = old
+		return e.handOver(ctx, s, sink)
 	}
 	img, err := e.rt.Image(ctx, s.Image)
 	if err != nil {
@@ -85,18 +107,73 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	}
 	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseRecreating})
-	if err := e.replace(ctx, old, s.Image, so.revive, sink); err != nil {
-		if errors.Is(err, errNotBegun) {
-			// Announced as recreating: say it ended.
-			return finish(ResultSkipped, err)
-		}
-		var rb rolledBack
-		if errors.As(err, &rb) {
-			return finish(ResultRolledBack, rb.cause)
-		}
+	if so.noRestart {
+		err = e.handToManager(ctx, old, s.Image)
+	} else {
+		err = e.replace(ctx, old, s.Image, so, sink)
+	}
+	var rb rolledBack
+	var kept keptNew
+	switch {
+	case err == nil:
+		e.release(ctx, name)
+		return finish(ResultUpdated, nil)
+	case errors.Is(err, errNotBegun):
+		// Announced as recreating: say it ended.
+		return finish(ResultSkipped, err)
+	case errors.As(err, &rb):
+		e.hold(ctx, old, o, rb.cause)
+		return finish(ResultRolledBack, rb.cause)
+	case errors.As(err, &kept):
 		return finish(ResultFailed, err)
 	}
-	return finish(ResultUpdated, nil)
+	return finish(ResultFailed, err)
+}
+
+// refusal says why a container must not be swapped as it is, or "".
+func refusal(c Container, force bool) string {
+	switch {
+	case c.State == StateDead:
+		return "dead: the engine failed to remove it; remove or restart it by hand"
+	case c.State == StateRemoving:
+		return "being removed"
+	case c.State == StatePaused && !force:
+		return "paused"
+	}
+	if o := Orchestrator(c); o != "" {
+		return "managed by " + o + ": update it through " + o
+	}
+	return ""
+}
+
+// Orchestrator names the orchestrator that owns c, whose own update must
+// be used instead of a swap behind its back, or "".
+func Orchestrator(c Container) string {
+	for _, o := range []struct{ label, name string }{
+		{"com.docker.swarm.task.id", "Docker Swarm"},
+		{"com.docker.swarm.service.id", "Docker Swarm"},
+		{"com.hashicorp.nomad.alloc_id", "Nomad"},
+		{"io.kubernetes.pod.name", "Kubernetes"},
+		{"io.kubernetes.container.name", "Kubernetes"},
+	} {
+		if _, ok := c.Labels[o.label]; ok {
+			return o.name
+		}
+	}
+	return ""
+}
+
+// phaseOf is the final phase surfaces show for a result.
+func phaseOf(r Result) Phase {
+	switch r {
+	case ResultFailed:
+		return PhaseFailed
+	case ResultRolledBack:
+		return PhaseRolledBack
+	case ResultSkipped:
+		return PhaseSkipped
+	}
+	return PhaseDone
 }
 
 // errNotBegun is a swap whose caller gave up while it waited for its turn:
@@ -115,20 +192,41 @@ func enter(ctx context.Context, places chan struct{}) (func(), error) {
 	return func() { once.Do(func() { <-places }) }, nil
 }
 
-// rolledBack is a swap failure after which the old container was put back.
+// rolledBack is a swap failure after which the old container serves again.
 type rolledBack struct{ cause error }
 
 func (r rolledBack) Error() string { return r.cause.Error() + " (rolled back)" }
 func (r rolledBack) Unwrap() error { return r.cause }
 
-// replace does the swap of old for a new container on image. It returns nil,
-// a rolledBack error when the old container serves again, or another error
-// when the swap failed before touching the old container, or rollback itself
-// failed. Each step is journaled before it is taken.
-func (e *Engine) replace(ctx context.Context, old Container, image string, revive bool, sink Sink) error {
+// keptNew is a swap failure after which the new container was kept, since
+// the old one could not serve any more.
+type keptNew struct {
+	cause error
+	why   string
+}
+
+func (k keptNew) Error() string {
+	return fmt.Sprintf("%v; %s, so the new container was kept", k.cause, k.why)
+}
+func (k keptNew) Unwrap() error { return k.cause }
+
+// replace does the swap of old for a new container on image: create the new
+// one while the old one still serves; stop the old one and rename it aside
+// (the other way round for one the engine deletes as it stops); give the
+// new one the name, start it and gate it on its health. Any failure settles the swap by the rule survivors applies. Once
+// the old container is touched, the swap ends whatever happens to ctx.
+//
+// It returns nil, errNotBegun, rolledBack or keptNew, or another error when
+// the swap failed before touching the old container or could not be
+// settled (then the journal keeps it for recovery).
+func (e *Engine) replace(ctx context.Context, old Container, image string, so swapOptions, sink Sink) error {
 	name := old.Name
 	tmp, aside := name+NewSuffix, name+AsideSuffix
-	rec := &SwapRecord{ID: newSwapID(), Name: name, OldID: old.ID, Image: image, WasRunning: old.Running(), Started: e.opts.Now()}
+	rec := &SwapRecord{
+		Version: journalVersion, ID: newSwapID(), Name: name,
+		OldID: old.ID, OldImage: old.Image, OldImageID: old.ImageID, Image: image,
+		WasRunning: old.Up(), WasPaused: old.State == StatePaused, Started: e.opts.Now(),
+	}
 	e.done(StepPulled)
 	// The place is held from creation to start, the part of the swap that
 	// works the engine; the health gate only watches and holds none.
@@ -137,11 +235,19 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, reviv
 		return errNotBegun
 	}
 	defer leaveBusy()
-	e.removeLeftover(ctx, tmp)
 
+	def, err := e.rt.Define(ctx, old.ID)
+	if err != nil {
+		return fmt.Errorf("read the settings of %s: %w", name, err)
+	}
+	rec.Definition = def
 	e.journal(ctx, rec, StepCreated)
-	marks := map[string]string{SwapLabelID: rec.ID, SwapLabelRole: "new", SwapLabelOf: name}
-	newID, err := e.rt.CreateReplacement(ctx, old, image, tmp, marks)
+	marks := map[string]string{
+		SwapLabelID: rec.ID, SwapLabelRole: "new", SwapLabelOf: name,
+		SwapLabelWasUp: strconv.FormatBool(rec.WasRunning),
+		SwapLabelUntil: e.opts.Now().Add(e.swapDeadline(old)).UTC().Format(time.RFC3339),
+	}
+	newID, err := e.rt.CreateReplacement(ctx, old, Replacement{Image: image, Name: tmp, Marks: marks, FreshVolumes: so.freshVolumes})
 	if err != nil {
 		e.forget(ctx, rec)
 		return fmt.Errorf("create new container: %w", err)
@@ -152,41 +258,67 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, reviv
 	// From here on the old container is touched: finish or roll back whatever
 	// happens to the caller.
 	ctx = context.WithoutCancel(ctx)
-	back := &rollback{e: e, rec: rec}
-	start := rec.WasRunning || revive
+	back := func(cause error) error { return e.rollback(ctx, rec, cause) }
+	start := rec.WasRunning || so.revive
 
 	// From stop to start the container is down: keep that span as short as
 	// a lone restart by not sharing the engine with other swaps' outages.
 	leaveDown, _ := enter(ctx, e.down)
 	defer leaveDown()
-	if rec.WasRunning {
+	renameAside := func() error {
+		e.journal(ctx, rec, StepOldRenamed)
+		if err := e.rt.Rename(ctx, old.ID, aside); err != nil {
+			return fmt.Errorf("rename old container aside: %w", err)
+		}
+		e.done(StepOldRenamed)
+		return nil
+	}
+	stopOld := func() error {
 		e.journal(ctx, rec, StepOldStopped)
-		if err := e.rt.Stop(ctx, old.ID, e.stopSignal(old), e.stopTimeout(old)); err != nil {
-			return back.do(ctx, fmt.Errorf("stop old container: %w", err))
+		if err := e.stopOld(ctx, old); err != nil {
+			return err
 		}
 		e.done(StepOldStopped)
+		return nil
 	}
-	e.journal(ctx, rec, StepOldRenamed)
-	if err := e.rt.Rename(ctx, old.ID, aside); err != nil {
-		return back.do(ctx, fmt.Errorf("rename old container aside: %w", err))
+	// The name is free between the two renames: as short a gap as can be,
+	// so the old container is stopped first. One the engine deletes as it
+	// stops (AutoRemove) could not be renamed after: it goes aside first.
+	steps := []func() error{stopOld, renameAside}
+	if old.AutoRemove {
+		steps = []func() error{renameAside, stopOld}
 	}
-	e.done(StepOldRenamed)
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return back(err)
+		}
+	}
 	e.journal(ctx, rec, StepNewRenamed)
 	if err := e.rt.Rename(ctx, newID, name); err != nil {
-		return back.do(ctx, fmt.Errorf("rename new container into place: %w", err))
+		return back(fmt.Errorf("rename new container into place: %w", err))
 	}
 	e.done(StepNewRenamed)
 	if start {
 		e.journal(ctx, rec, StepNewStarted)
+		// Asked before the start, so that a crash at start, and the engine
+		// deleting the container right after (AutoRemove), is still seen.
+		watch, stopWatching := context.WithCancel(ctx)
+		defer stopWatching()
+		exits, err := e.rt.NextExit(watch, newID)
+		if err != nil {
+			e.log.Debug("cannot follow the new container's exit; relying on inspect", "container", name, "err", err)
+		}
 		if err := e.rt.Start(ctx, newID); err != nil {
-			return back.do(ctx, fmt.Errorf("start new container: %w", err))
+			return back(fmt.Errorf("start new container: %w", err))
 		}
 		e.done(StepNewStarted)
 		leaveDown()
-		leaveBusy()
+		if !e.opts.OneAtATime {
+			leaveBusy()
+		}
 		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: image, Phase: PhaseHealthCheck})
-		if err := e.gate(ctx, newID); err != nil {
-			return back.do(ctx, err)
+		if err := e.gate(watch, newID, old.AutoRemove, exits); err != nil {
+			return back(err)
 		}
 	}
 	leaveDown()
@@ -194,63 +326,53 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, reviv
 	rec.Healthy = true
 	e.journal(ctx, rec, StepHealthPassed)
 	e.done(StepHealthPassed)
+	// The old container only waits to be removed now; its name says so to
+	// anyone who finds it before it is gone.
+	if err := e.rt.Rename(ctx, old.ID, name+RetiredSuffix); err != nil && !IsNotFound(err) {
+		e.log.Debug("cannot rename the replaced container", "container", aside, "err", err)
+	}
 	if start {
 		if c, err := e.rt.Container(ctx, newID); err == nil {
 			e.bestEffortHook(ctx, c, "post-update")
 		}
 	}
-	e.formerNames.Store(old.ID, name)
+	e.formerNames.store(old.ID, name)
 	e.journal(ctx, rec, StepOldRemoved)
-	if err := e.rt.Remove(ctx, old.ID, false); err != nil && !IsNotFound(err) {
-		e.log.Warn("old container kept after a successful swap", "container", aside, "err", err)
+	if err := e.rt.Remove(ctx, old.ID, so.freshVolumes); err != nil && !IsNotFound(err) {
+		// The journal keeps the swap as healthy: recovery removes the old
+		// container later and never undoes the swap.
+		e.log.Warn("old container kept after a successful swap; it is removed at the next recovery", "container", name, "err", err)
+		return nil
 	}
 	e.done(StepOldRemoved)
 	e.forget(ctx, rec)
 	return nil
 }
 
-// rollback puts the old container back under its name. Every step is safe to
-// repeat, so recovery after a crash uses it too.
-type rollback struct {
-	e   *Engine
-	rec *SwapRecord
-}
-
-func (r *rollback) do(ctx context.Context, cause error) error {
-	r.e.log.Warn("rolling back", "container", r.rec.Name, "reason", cause)
-	if err := r.e.restoreOld(ctx, r.rec); err != nil {
-		return fmt.Errorf("%w; rollback: %v", cause, err)
+// stopOld stops the old container of a swap with its own stop signal and
+// timeout. A paused one is unpaused first, so that it gets its signal and
+// its time to stop, as it would from a person. One the engine deletes as it
+// stops (AutoRemove) may be gone by the time the engine answers.
+func (e *Engine) stopOld(ctx context.Context, old Container) error {
+	if !old.Up() {
+		return nil
 	}
-	return rolledBack{cause: cause}
-}
-
-// restoreOld removes the new container of a swap, gives the old one its name
-// back and starts it if it was running. Each action is skipped when already
-// done, so it can run again after being cut short.
-func (e *Engine) restoreOld(ctx context.Context, rec *SwapRecord) error {
-	if rec.NewID != "" {
-		_ = e.rt.Stop(ctx, rec.NewID, "", 5*time.Second)
-		// The new container shares the old one's anonymous volumes: keep them.
-		if err := e.rt.Remove(ctx, rec.NewID, false); err != nil && !IsNotFound(err) {
-			return fmt.Errorf("remove new container: %w", err)
+	if old.State == StatePaused {
+		if err := e.rt.Unpause(ctx, old.ID); err != nil {
+			return fmt.Errorf("unpause old container: %w", err)
 		}
 	}
-	old, err := e.rt.Container(ctx, rec.OldID)
-	if err != nil {
-		return fmt.Errorf("old container: %w", err)
+	err := e.rt.Stop(ctx, old.ID, e.stopSignal(old), e.stopTimeout(old))
+	if err != nil && !(old.AutoRemove && IsNotFound(err)) {
+		return fmt.Errorf("stop old container: %w", err)
 	}
-	if old.Name != rec.Name {
-		if err := e.rt.Rename(ctx, rec.OldID, rec.Name); err != nil {
-			return fmt.Errorf("rename old container back: %w", err)
-		}
-	}
-	if rec.WasRunning && !old.Running() {
-		if err := e.rt.Start(ctx, rec.OldID); err != nil {
-			return fmt.Errorf("start old container: %w", err)
-		}
-	}
-	e.forget(ctx, rec)
 	return nil
+}
+
+// swapDeadline is how long a swap of c can take at most, with room to
+// spare: past it, a swap nobody journaled is abandoned.
+func (e *Engine) swapDeadline(c Container) time.Duration {
+	return 2*(e.stopTimeout(c)+e.healthDeadline(c)+e.healthGrace(c)) + e.opts.OrphanAge
 }
 
 // nameOf turns a reference to a container (id or name) into its name, so a
@@ -259,36 +381,13 @@ func (e *Engine) nameOf(ctx context.Context, ref string) string {
 	if ref == "" {
 		return ""
 	}
-	if n, ok := e.formerNames.Load(ref); ok {
-		return n.(string)
-	}
-	var found string
-	e.formerNames.Range(func(id, n any) bool {
-		if len(ref) >= 12 && strings.HasPrefix(id.(string), ref) {
-			found = n.(string)
-			return false
-		}
-		return true
-	})
-	if found != "" {
-		return found
+	if n, ok := e.formerNames.lookup(ref); ok {
+		return n
 	}
 	if c, err := e.rt.Container(ctx, ref); err == nil {
 		return c.Name
 	}
 	return ref
-}
-
-// removeLeftover removes a container left under a temporary name by a swap
-// that was cut short, so the name can be used again.
-func (e *Engine) removeLeftover(ctx context.Context, name string) {
-	c, err := e.rt.Container(ctx, name)
-	if err != nil || c.Name != name {
-		return
-	}
-	if err := e.rt.Remove(ctx, c.ID, false); err != nil {
-		e.log.Warn("cannot remove leftover container", "container", name, "err", err)
-	}
 }
 
 func (e *Engine) stopSignal(c Container) string {

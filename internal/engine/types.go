@@ -11,21 +11,67 @@ type Container struct {
 	Image   string // the reference the user asked for, as configured
 	ImageID string // the image it actually runs
 	Labels  map[string]string
-	State   string // running, exited, restarting, created, paused, dead
+	State   State
 	// RestartCount counts the engine's restarts of this container.
 	RestartCount int
-	// Links, NetworkContainer and DependsOn name the containers this one needs;
-	// they order swaps and tell which containers restart after a swap.
+	// Links and NetworkContainer name the containers this one needs; with
+	// the depends-on labels they order swaps and tell which containers
+	// restart after a swap.
 	Links            []string
 	NetworkContainer string
 	HasHealthcheck   bool
-	StopSignal       string
-	StopTimeout      *time.Duration
-	Created          time.Time
+	// Healthcheck is the timing of the container's own healthcheck, when it
+	// has one.
+	Healthcheck Healthcheck
+	StopSignal  string
+	StopTimeout *time.Duration
+	// AutoRemove is set for containers the engine deletes once they stop
+	// (docker run --rm).
+	AutoRemove bool
+	Created    time.Time
 }
 
-// Running reports whether the container is up.
-func (c Container) Running() bool { return c.State == "running" }
+// State is what the engine says a container is doing.
+type State string
+
+// The states the engine reports.
+const (
+	StateRunning    State = "running"
+	StateRestarting State = "restarting"
+	StatePaused     State = "paused"
+	StateCreated    State = "created"
+	StateExited     State = "exited"
+	StateDead       State = "dead"
+	StateRemoving   State = "removing"
+)
+
+// Running reports whether the container's process runs right now, so a
+// command can be run inside it.
+func (c Container) Running() bool { return c.State == StateRunning }
+
+// Up reports whether the container is meant to be running: running, paused,
+// or being restarted by its restart policy. A swap of an up container
+// stops the old one and starts the new one.
+func (c Container) Up() bool {
+	switch c.State {
+	case StateRunning, StateRestarting, StatePaused:
+		return true
+	}
+	return false
+}
+
+// Wrecked reports whether the container can no longer be started: the
+// engine failed to remove it (dead) or is removing it.
+func (c Container) Wrecked() bool { return c.State == StateDead || c.State == StateRemoving }
+
+// Healthcheck is the timing of a container's healthcheck; zero fields take
+// the engine's defaults.
+type Healthcheck struct {
+	Interval    time.Duration
+	Timeout     time.Duration
+	StartPeriod time.Duration
+	Retries     int
+}
 
 // Image is a local image as the runtime knows it.
 type Image struct {
@@ -59,11 +105,13 @@ type PullProgress struct {
 
 // HealthState is what the runtime says of a started container.
 type HealthState struct {
-	State        string // running, exited, restarting, ...
+	State        State
 	ExitCode     int
 	RestartCount int
 	Health       string // healthy, unhealthy, starting, or "" without healthcheck
 	Error        string
+	// LastOutput is the output of the engine's last run of the healthcheck.
+	LastOutput string
 }
 
 // ProbeResult is the outcome of running a container's own healthcheck once.

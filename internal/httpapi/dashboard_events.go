@@ -197,7 +197,7 @@ func (s *stream) sync() bool {
 }
 
 func final(p engine.Phase) bool {
-	return p == engine.PhaseDone || p == engine.PhaseRolledBack || p == engine.PhaseFailed
+	return p == engine.PhaseDone || p == engine.PhaseSkipped || p == engine.PhaseRolledBack || p == engine.PhaseFailed
 }
 
 func resultOf(e engine.Event) resultEventJSON {
@@ -207,6 +207,8 @@ func resultOf(e engine.Event) resultEventJSON {
 		out.Result = string(engine.ResultUpdated)
 	case engine.PhaseRolledBack:
 		out.Result = string(engine.ResultRolledBack)
+	case engine.PhaseSkipped:
+		out.Result = string(engine.ResultSkipped)
 	default:
 		out.Result = string(engine.ResultFailed)
 	}
@@ -224,6 +226,8 @@ func resultOfStatus(name, status string) resultEventJSON {
 		return resultEventJSON{ContainerName: name, Result: string(engine.ResultUpdated)}
 	case status == "rolled back":
 		return resultEventJSON{ContainerName: name, Result: string(engine.ResultRolledBack)}
+	case strings.HasPrefix(status, "skipped"):
+		return resultEventJSON{ContainerName: name, Result: string(engine.ResultSkipped), Message: strings.TrimPrefix(strings.TrimPrefix(status, "skipped"), ": ")}
 	}
 	return resultEventJSON{ContainerName: name, Result: string(engine.ResultFailed), Message: strings.TrimPrefix(status, "error: ")}
 }

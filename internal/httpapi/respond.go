@@ -32,6 +32,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, engine.ErrPull):
 		return http.StatusBadGateway
+	case errors.Is(err, engine.ErrRefused):
+		return http.StatusConflict
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized
 	}

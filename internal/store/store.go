@@ -18,6 +18,7 @@ var (
 	bucketToggles  = []byte("toggles")
 	bucketNotified = []byte("notified")
 	bucketSwaps    = []byte("swaps")
+	bucketHolds    = []byte("holds")
 )
 
 // Store is the embedded database. It is safe for concurrent use.
@@ -39,7 +40,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketAttempts, bucketJobs, bucketToggles, bucketNotified, bucketSessions, bucketSwaps} {
+		for _, b := range [][]byte{bucketAttempts, bucketJobs, bucketToggles, bucketNotified, bucketSessions, bucketSwaps, bucketHolds} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

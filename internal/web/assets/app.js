@@ -115,6 +115,7 @@ function connectEvents() {
     state.asked.delete(r.container_name);
     if (r.result === 'failed') state.errors.set(r.container_name, 'Update failed: ' + (r.message || 'no reason given') + '.');
     else if (r.result === 'rolled_back') state.errors.set(r.container_name, 'The new version did not start properly, so the old container was put back' + (r.message ? ' (' + r.message + ')' : '') + '.');
+    else if (r.result === 'skipped') state.errors.set(r.container_name, 'Not updated: ' + (r.message || 'skipped') + '.');
     else state.errors.delete(r.container_name);
     render();
     loadHistory();

@@ -13,7 +13,7 @@ export const state = {
 
 // isFinal reports whether a progress status ends an update.
 export function isFinal(status) {
-  return status === 'done' || status === 'rolled back' || (status || '').startsWith('error:');
+  return status === 'done' || status === 'rolled back' || (status || '').startsWith('error:') || (status || '').startsWith('skipped');
 }
 
 // busy reports whether the container's update is under way.
