@@ -377,7 +377,10 @@ func TestSelfIsHandedOverFromEverySurface(t *testing.T) {
 	var handed []string
 	opts := fastOptions()
 	opts.FindSelf = func(context.Context) (string, error) { return "a000000000000000", nil }
-	opts.HandOver = func(_ context.Context, s Step) error { handed = append(handed, s.Container.Name+" "+s.Image); return nil }
+	opts.HandOver = func(_ context.Context, s Step) error {
+		handed = append(handed, s.Container.Name+" "+s.Image)
+		return nil
+	}
 	e := New(rt, reg, nil, nil, opts)
 	rt.addContainer(Container{ID: "a000000000000000", Name: "cutover", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
 	o, err := e.Deploy(context.Background(), DeployRequest{Container: "cutover", Image: "127.0.0.1:5000/app"}, nil)
