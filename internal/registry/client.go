@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -117,14 +118,21 @@ func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
 
 var errNotManifest = errors.New("registry sent something that is not a manifest")
 
-// digest asks with HEAD, and with GET when the answer has no digest header.
+// digest asks with HEAD, and with GET when the registry answered the HEAD
+// without an error status but with something unusable (no or a malformed
+// Docker-Content-Digest, no Content-Length), as crane.Digest does. An
+// error status, a failed connection or the deadline are final: a GET would
+// meet the same.
 func digest(ctx context.Context, puller *remote.Puller, tag name.Tag) (string, error) {
 	desc, err := puller.Head(ctx, tag)
 	if err == nil {
 		return desc.Digest.String(), nil
 	}
-	var terr *transport.Error
-	if errors.As(err, &terr) || !strings.Contains(err.Error(), "Docker-Content-Digest") {
+	var (
+		terr *transport.Error
+		uerr *url.Error
+	)
+	if errors.As(err, &terr) || errors.As(err, &uerr) || ctx.Err() != nil {
 		return "", err
 	}
 	full, err := puller.Get(ctx, tag)
