@@ -67,7 +67,7 @@ func New(opts Options) (*Client, error) {
 		opts.Now = time.Now
 	}
 	bo := &backoff{now: opts.Now}
-	return &Client{opts: opts, sessions: &sessions{base: bo.transport(opts.Transport)}, backoff: bo}, nil
+	return &Client{opts: opts, sessions: &sessions{base: opts.Transport, backoff: bo}, backoff: bo}, nil
 }
 
 // Expect announces the references a check is about to ask for, so that a

@@ -21,7 +21,8 @@ import (
 // one token covering every repository the check announced, and serves all
 // of that registry's repositories.
 type sessions struct {
-	base http.RoundTripper // the 429 watch over the caller's transport
+	base    http.RoundTripper // the caller's transport
+	backoff *backoff
 
 	mu       sync.Mutex
 	byKey    map[string]*session
@@ -104,14 +105,18 @@ func (s *sessions) forget(key string) {
 // first, as go-containerregistry would otherwise race an HTTPS attempt
 // against it every time; only if that fails is HTTPS tried too.
 func (s *sessions) handshake(ctx context.Context, reg name.Registry, auth authn.Authenticator, scopes []string) (http.RoundTripper, error) {
+	watched := s.backoff.transport(reg.RegistryStr(), s.base)
 	if reg.Scheme() == "http" {
-		plain := plainOnly{host: reg.RegistryStr(), next: s.base}
+		plain := plainOnly{host: reg.RegistryStr(), next: watched}
 		tr, err := transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(plain, "cutover"), scopes)
 		if err == nil {
 			return tr, nil
 		}
+		if _, limited := s.backoff.blocked(reg.RegistryStr()); limited {
+			return nil, err
+		}
 	}
-	return transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(s.base, "cutover"), scopes)
+	return transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(watched, "cutover"), scopes)
 }
 
 // errNoTLS stands for an HTTPS attempt that plainOnly did not make.
