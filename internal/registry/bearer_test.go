@@ -31,6 +31,7 @@ type bearerRegistry struct {
 	granted     map[string]bool
 	tokenScopes [][]string // the scopes of each token request, in order
 	tokenStatus int        // what the realm answers; 0 means a token
+	failNext    bool       // the next manifest request answers 500
 }
 
 func newBearerRegistry(t *testing.T) *bearerRegistry {
@@ -71,6 +72,16 @@ func newBearerRegistry(t *testing.T) *bearerRegistry {
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
 			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
+			return
+		}
+		b.mu.Lock()
+		fail := b.failNext && strings.Contains(r.URL.Path, "/manifests/")
+		if fail {
+			b.failNext = false
+		}
+		b.mu.Unlock()
+		if fail {
+			http.Error(w, `{"errors":[{"code":"UNKNOWN","message":"injected"}]}`, http.StatusInternalServerError)
 			return
 		}
 		if strings.HasSuffix(r.URL.Path, "/tags/list") {
@@ -147,4 +158,11 @@ func (b *bearerRegistry) setTokenStatus(status int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.tokenStatus = status
+}
+
+// failNextManifest makes the next manifest request fail with 500.
+func (b *bearerRegistry) failNextManifest() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failNext = true
 }

@@ -35,20 +35,23 @@ type session struct {
 }
 
 // expect records the repositories a check is about to ask for, so the
-// first handshake with their registry asks for a token covering all.
+// first handshake with their registry asks for a token covering all. Each
+// check's announcement replaces the last one: a long-running daemon would
+// otherwise ask for every repository it ever saw, and the token request
+// would grow with the fleet's history. A repository left out of the token
+// still works: the registry challenges, and the token is renewed for it.
 func (s *sessions) expect(repos []name.Repository) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.expected == nil {
-		s.expected = map[string][]string{}
-	}
+	expected := map[string][]string{}
 	for _, r := range repos {
 		scope := r.Scope(transport.PullScope)
 		host := r.RegistryStr()
-		if !slices.Contains(s.expected[host], scope) {
-			s.expected[host] = append(s.expected[host], scope)
+		if !slices.Contains(expected[host], scope) {
+			expected[host] = append(expected[host], scope)
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expected = expected
 }
 
 // puller returns the session's puller for repo's registry, shaking hands
