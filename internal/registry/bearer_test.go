@@ -1,14 +1,11 @@
 package registry
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -108,42 +105,6 @@ func repoOf(path string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// pagedTags serves a tag list as a distribution registry does: n at a
-// time after last, with a Link to the next page while one is full.
-func pagedTags(reg http.Handler, w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	all := httptest.NewRecorder()
-	reg.ServeHTTP(all, httptest.NewRequest(http.MethodGet, r.URL.Path, nil))
-	if all.Code != http.StatusOK {
-		w.WriteHeader(all.Code)
-		w.Write(all.Body.Bytes())
-		return
-	}
-	var list struct {
-		Name string   `json:"name"`
-		Tags []string `json:"tags"`
-	}
-	json.Unmarshal(all.Body.Bytes(), &list)
-	tags := list.Tags
-	if last := q.Get("last"); last != "" {
-		for len(tags) > 0 && tags[0] <= last {
-			tags = tags[1:]
-		}
-	}
-	var n int
-	fmt.Sscan(q.Get("n"), &n)
-	if n > 0 && len(tags) > n {
-		tags = tags[:n]
-		next := url.Values{"n": {q.Get("n")}, "last": {tags[n-1]}}
-		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
-	}
-	list.Tags = tags
-	var body bytes.Buffer
-	json.NewEncoder(&body).Encode(list)
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(body.Bytes())
 }
 
 // tokens returns the scopes of each token request so far.

@@ -23,6 +23,7 @@ import (
 type sessions struct {
 	base    http.RoundTripper // the caller's transport
 	backoff *backoff
+	options []remote.Option // for every session's puller
 
 	mu       sync.Mutex
 	byKey    map[string]*session
@@ -87,7 +88,7 @@ func (s *sessions) puller(ctx context.Context, repo name.Repository, auth authn.
 	}
 	// A Wrapper is used as it is: no handshake per repository, no further
 	// wrapping (retries stay off, as before).
-	p, err := remote.NewPuller(remote.WithTransport(tr), remote.WithAuth(auth))
+	p, err := remote.NewPuller(append([]remote.Option{remote.WithTransport(tr), remote.WithAuth(auth)}, s.options...)...)
 	if err != nil {
 		return nil, "", err
 	}
