@@ -68,6 +68,7 @@ test:
 	$(GO) test -run='^$$' -fuzz='^FuzzGroupUpdateRequest$$' -fuzztime=10s ./internal/httpapi/
 	$(GO) test -run='^$$' -fuzz='^FuzzRequestTarget$$' -fuzztime=10s ./internal/httpapi/
 	$(GO) test -run='^$$' -fuzz='^FuzzApplyEnv$$' -fuzztime=10s ./internal/cli/
+	$(GO) test -run='^$$' -fuzz='^FuzzSelect$$' -fuzztime=10s ./internal/policy/
 	$(MAKE) --no-print-directory cross
 	# Integration tests mostly wait on the engine: let more of them overlap
 	# than there are cores.

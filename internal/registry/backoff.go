@@ -39,12 +39,15 @@ func (b *backoff) hold(host string, d time.Duration) {
 	b.until[host] = b.now().Add(d)
 }
 
-// transport watches responses for 429 and records the Retry-After.
-func (b *backoff) transport(next http.RoundTripper) http.RoundTripper {
+// transport watches the responses to requests made for registry host and
+// records a 429's Retry-After against host, whichever host answered: a
+// token realm (auth.docker.io for index.docker.io) or a blob store's
+// redirect limits the registry as much as the registry itself does.
+func (b *backoff) transport(host string, next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		resp, err := next.RoundTrip(r)
 		if err == nil && resp.StatusCode == http.StatusTooManyRequests {
-			b.hold(r.URL.Host, retryAfter(resp.Header.Get("Retry-After"), b.now()))
+			b.hold(host, retryAfter(resp.Header.Get("Retry-After"), b.now()))
 		}
 		return resp, err
 	})

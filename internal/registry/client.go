@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -29,8 +32,17 @@ type Options struct {
 	// Insecure lists registry hosts spoken to over plain HTTP, as the engine
 	// does for its insecure registries. Loopback hosts always are.
 	Insecure []string
-	// Timeout bounds one manifest request. Default 15 s.
+	// Timeout bounds one manifest request, the handshake before it, one
+	// page of a tag list, or the fetch of one image's configuration.
+	// Default 15 s.
 	Timeout time.Duration
+	// TagPageSize is how many tags Tags asks for per page (the n
+	// parameter; the registry may send fewer). Default 1000.
+	TagPageSize int
+	// Platform is the os/arch[/variant] ("linux/arm64", "linux/arm/v7")
+	// whose image Image reads from a multi-platform index: the engine's.
+	// Default linux and the architecture cutover was built for.
+	Platform string
 	// Transport carries the requests. Default http.DefaultTransport.
 	Transport http.RoundTripper
 	// Now is the clock. Default time.Now.
@@ -39,11 +51,16 @@ type Options struct {
 
 // Client implements engine.Registry with go-containerregistry. One Client
 // shakes hands once per registry and credentials, and reuses connections
-// and bearer tokens across the repositories it checks there.
+// and bearer tokens across the repositories it checks there, for digests,
+// tag lists and image configurations alike; every request goes through
+// Options.Transport, so a counter there sees them all. It is safe for
+// concurrent use.
 type Client struct {
 	opts     Options
+	platform v1.Platform
 	sessions *sessions
 	backoff  *backoff
+	images   *imageCache
 }
 
 var _ engine.Registry = (*Client)(nil)
@@ -65,8 +82,24 @@ func New(opts Options) (*Client, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.TagPageSize <= 0 {
+		opts.TagPageSize = 1000
+	}
+	if opts.Platform == "" {
+		opts.Platform = "linux/" + runtime.GOARCH
+	}
+	platform, err := parsePlatform(opts.Platform)
+	if err != nil {
+		return nil, err
+	}
 	bo := &backoff{now: opts.Now}
-	return &Client{opts: opts, sessions: &sessions{base: bo.transport(opts.Transport)}, backoff: bo}, nil
+	return &Client{
+		opts:     opts,
+		platform: platform,
+		sessions: &sessions{base: opts.Transport, backoff: bo, options: []remote.Option{remote.WithPageSize(opts.TagPageSize)}},
+		backoff:  bo,
+		images:   newImageCache(imageCacheSize),
+	}, nil
 }
 
 // Expect announces the references a check is about to ask for, so that a
@@ -88,43 +121,71 @@ func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if until, ok := c.backoff.blocked(tag.RegistryStr()); ok {
-		return "", fmt.Errorf("rate limited by %s: not asking again before %s", tag.RegistryStr(), until.UTC().Format(time.TimeOnly))
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	auth, err := authn.Resolve(ctx, c.opts.Keychain, tag.Context())
-	if err != nil {
-		return "", fmt.Errorf("credentials for %s: %w", tag.RegistryStr(), err)
-	}
-	puller, session, err := c.sessions.puller(ctx, tag.Context(), auth)
-	if err != nil {
-		return "", c.describe(ctx, tag.RegistryStr(), err)
-	}
-	d, err := digest(ctx, puller, tag)
-	if err != nil {
-		var terr *transport.Error
-		if !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound {
-			// The ping's answer or the token may be what is wrong.
-			c.sessions.forget(session)
-		}
-		if !errors.Is(err, errNotManifest) {
-			err = c.describe(ctx, tag.RegistryStr(), err)
-		}
-	}
+	var d string
+	err = c.call(ctx, tag.Context(), func(p *remote.Puller) error {
+		ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+		defer cancel()
+		var err error
+		d, err = digest(ctx, p, tag)
+		return err
+	})
 	return d, err
 }
 
-var errNotManifest = errors.New("registry sent something that is not a manifest")
+// call runs do with the puller of repo's registry session. It refuses
+// while the registry's Retry-After lasts, shakes hands when there is no
+// session yet, drops the session after a failure that may be its fault
+// (the ping's answer or the token: anything but a 404), and turns a
+// failure into a short reason. do bounds its own requests.
+func (c *Client) call(ctx context.Context, repo name.Repository, do func(*remote.Puller) error) error {
+	host := repo.RegistryStr()
+	if until, ok := c.backoff.blocked(host); ok {
+		return fmt.Errorf("rate limited by %s: not asking again before %s", host, until.UTC().Format(time.TimeOnly))
+	}
+	hctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	auth, err := authn.Resolve(hctx, c.opts.Keychain, repo)
+	if err != nil {
+		return fmt.Errorf("credentials for %s: %w", host, err)
+	}
+	puller, session, err := c.sessions.puller(hctx, repo, auth)
+	if err != nil {
+		return c.describe(hctx, host, err)
+	}
+	err = do(puller)
+	if err == nil {
+		return nil
+	}
+	var terr *transport.Error
+	if !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound {
+		c.sessions.forget(session)
+	}
+	return c.describe(ctx, host, err)
+}
 
-// digest asks with HEAD, and with GET when the answer has no digest header.
+// reason is a failure already said in words a user can act on; describe
+// passes it through.
+type reason string
+
+func (r reason) Error() string { return string(r) }
+
+const errNotManifest = reason("registry sent something that is not a manifest")
+
+// digest asks with HEAD, and with GET when the registry answered the HEAD
+// without an error status but with something unusable (no or a malformed
+// Docker-Content-Digest, no Content-Length), as crane.Digest does. An
+// error status, a failed connection or the deadline are final: a GET would
+// meet the same.
 func digest(ctx context.Context, puller *remote.Puller, tag name.Tag) (string, error) {
 	desc, err := puller.Head(ctx, tag)
 	if err == nil {
 		return desc.Digest.String(), nil
 	}
-	var terr *transport.Error
-	if errors.As(err, &terr) || !strings.Contains(err.Error(), "Docker-Content-Digest") {
+	var (
+		terr *transport.Error
+		uerr *url.Error
+	)
+	if errors.As(err, &terr) || errors.As(err, &uerr) || ctx.Err() != nil {
 		return "", err
 	}
 	full, err := puller.Get(ctx, tag)
@@ -145,6 +206,9 @@ func digest(ctx context.Context, puller *remote.Puller, tag name.Tag) (string, e
 // describe turns a failure into a short reason, saying when a rate-limited
 // registry will be asked again.
 func (c *Client) describe(ctx context.Context, host string, err error) error {
+	if r := reason(""); errors.As(err, &r) {
+		return err
+	}
 	if until, ok := c.backoff.blocked(host); ok {
 		return fmt.Errorf("rate limited by %s (429): not asking again before %s", host, until.UTC().Format(time.TimeOnly))
 	}

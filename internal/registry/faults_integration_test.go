@@ -49,6 +49,13 @@ func newFaultyRegistry(t *testing.T) *faultyRegistry {
 			w.Header().Set("Retry-After", "120")
 			http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`, http.StatusTooManyRequests)
 			return
+		case "nodigest":
+			// A registry that leaves the digest header out, on HEAD and GET.
+			proxy.ServeHTTP(headerRewriter{ResponseWriter: w, set: map[string]string{"Docker-Content-Digest": ""}}, r)
+			return
+		case "baddigest":
+			proxy.ServeHTTP(headerRewriter{ResponseWriter: w, set: map[string]string{"Docker-Content-Digest": "sha256:not-hex"}}, r)
+			return
 		case "401", "403", "404", "500":
 			code := map[string]int{"401": 401, "403": 403, "404": 404, "500": 500}[f.mode.Load().(string)]
 			http.Error(w, `{"errors":[{"code":"X","message":"injected"}]}`, code)
@@ -58,6 +65,24 @@ func newFaultyRegistry(t *testing.T) *faultyRegistry {
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// headerRewriter sets (or, with "", deletes) response headers as the
+// response starts.
+type headerRewriter struct {
+	http.ResponseWriter
+	set map[string]string
+}
+
+func (h headerRewriter) WriteHeader(code int) {
+	for k, v := range h.set {
+		if v == "" {
+			h.Header().Del(k)
+		} else {
+			h.Header().Set(k, v)
+		}
+	}
+	h.ResponseWriter.WriteHeader(code)
 }
 
 func (f *faultyRegistry) host() string { return strings.TrimPrefix(f.srv.URL, "http://") }
@@ -81,6 +106,9 @@ func TestIntegrationFailingRegistry(t *testing.T) {
 		{"500", "registry answered 500 Internal Server Error"},
 		{"429", "rate limited by HOST (429): not asking again before"},
 		{"garbage", "registry sent something that is not a manifest"},
+		// The digest is then computed from the manifest a GET returns.
+		{"nodigest", ""},
+		{"baddigest", ""},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			c, err := New(Options{Timeout: 500 * time.Millisecond})
@@ -90,8 +118,8 @@ func TestIntegrationFailingRegistry(t *testing.T) {
 			f.mode.Store(tc.mode)
 			got, err := c.Digest(context.Background(), ref)
 			switch {
-			case tc.mode == "ok" && (err != nil || got != digest):
-				t.Errorf("digest through a healthy registry: got %s %v, want %s", got, err, digest)
+			case tc.want == "" && (err != nil || got != digest):
+				t.Errorf("digest through a registry in mode %s: got %s %v, want %s", tc.mode, got, err, digest)
 			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), strings.ReplaceAll(tc.want, "HOST", f.host()))):
 				t.Errorf("mode %s: got %q (digest %q), want error %q", tc.mode, err, got, tc.want)
 			}

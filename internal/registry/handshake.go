@@ -21,7 +21,9 @@ import (
 // one token covering every repository the check announced, and serves all
 // of that registry's repositories.
 type sessions struct {
-	base http.RoundTripper // the 429 watch over the caller's transport
+	base    http.RoundTripper // the caller's transport
+	backoff *backoff
+	options []remote.Option // for every session's puller
 
 	mu       sync.Mutex
 	byKey    map[string]*session
@@ -34,20 +36,23 @@ type session struct {
 }
 
 // expect records the repositories a check is about to ask for, so the
-// first handshake with their registry asks for a token covering all.
+// first handshake with their registry asks for a token covering all. Each
+// check's announcement replaces the last one: a long-running daemon would
+// otherwise ask for every repository it ever saw, and the token request
+// would grow with the fleet's history. A repository left out of the token
+// still works: the registry challenges, and the token is renewed for it.
 func (s *sessions) expect(repos []name.Repository) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.expected == nil {
-		s.expected = map[string][]string{}
-	}
+	expected := map[string][]string{}
 	for _, r := range repos {
 		scope := r.Scope(transport.PullScope)
 		host := r.RegistryStr()
-		if !slices.Contains(s.expected[host], scope) {
-			s.expected[host] = append(s.expected[host], scope)
+		if !slices.Contains(expected[host], scope) {
+			expected[host] = append(expected[host], scope)
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expected = expected
 }
 
 // puller returns the session's puller for repo's registry, shaking hands
@@ -83,7 +88,7 @@ func (s *sessions) puller(ctx context.Context, repo name.Repository, auth authn.
 	}
 	// A Wrapper is used as it is: no handshake per repository, no further
 	// wrapping (retries stay off, as before).
-	p, err := remote.NewPuller(remote.WithTransport(tr), remote.WithAuth(auth))
+	p, err := remote.NewPuller(append([]remote.Option{remote.WithTransport(tr), remote.WithAuth(auth)}, s.options...)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -104,14 +109,18 @@ func (s *sessions) forget(key string) {
 // first, as go-containerregistry would otherwise race an HTTPS attempt
 // against it every time; only if that fails is HTTPS tried too.
 func (s *sessions) handshake(ctx context.Context, reg name.Registry, auth authn.Authenticator, scopes []string) (http.RoundTripper, error) {
+	watched := s.backoff.transport(reg.RegistryStr(), s.base)
 	if reg.Scheme() == "http" {
-		plain := plainOnly{host: reg.RegistryStr(), next: s.base}
+		plain := plainOnly{host: reg.RegistryStr(), next: watched}
 		tr, err := transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(plain, "cutover"), scopes)
 		if err == nil {
 			return tr, nil
 		}
+		if _, limited := s.backoff.blocked(reg.RegistryStr()); limited {
+			return nil, err
+		}
 	}
-	return transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(s.base, "cutover"), scopes)
+	return transport.NewWithContext(ctx, reg, auth, transport.NewUserAgent(watched, "cutover"), scopes)
 }
 
 // errNoTLS stands for an HTTPS attempt that plainOnly did not make.
