@@ -16,6 +16,9 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrPull: the image could not be pulled.
 	ErrPull = errors.New("pull failed")
+	// ErrRefused: the request is well formed, but the deploy's admission
+	// does not allow it.
+	ErrRefused = errors.New("refused")
 )
 
 // DeployRequest asks for one container to run a given image now.
@@ -30,6 +33,11 @@ type DeployRequest struct {
 	// container's queue, before it waits for its turn; not at all when the
 	// request is refused before that.
 	Queued func()
+	// Admit, when set, decides whether the deploy may go ahead, given the
+	// container as inspected under its lock and the parsed image, before
+	// anything is pulled. Its error (wrapping ErrRefused) is returned as is
+	// and nothing is changed.
+	Admit func(Container, Reference) error
 }
 
 // Deploy pulls req.Image and recreates req.Container on it, with the same
@@ -73,6 +81,11 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	c, err := e.runningContainer(ctx, name)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if req.Admit != nil {
+		if err := req.Admit(c, ref); err != nil {
+			return Outcome{}, err
+		}
 	}
 
 	if err := e.pull(ctx, ref.Normal, req.Auth, containerSink(sink, c.Name)); err != nil {
