@@ -33,11 +33,11 @@ func (f *fakePasses) Trigger(_ context.Context, req daemon.Request) (daemon.Repo
 	}}}, nil
 }
 
-func (f *fakePasses) TriggerAsync(req daemon.Request) string {
+func (f *fakePasses) TriggerAsync(req daemon.Request) (string, error) {
 	f.mu.Lock()
 	f.reqs = append(f.reqs, req)
 	f.mu.Unlock()
-	return "p2"
+	return "p2", nil
 }
 
 type fakeDeployer struct {

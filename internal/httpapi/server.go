@@ -16,7 +16,7 @@ import (
 // Passes runs update passes.
 type Passes interface {
 	Trigger(ctx context.Context, req daemon.Request) (daemon.Report, error)
-	TriggerAsync(req daemon.Request) string
+	TriggerAsync(req daemon.Request) (string, error)
 }
 
 // Deployer recreates one container on a given image.
