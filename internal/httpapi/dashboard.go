@@ -142,6 +142,10 @@ func (d *dashboard) public(h http.HandlerFunc) http.Handler {
 func (d *dashboard) private(h http.HandlerFunc) http.Handler {
 	return d.cross.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !d.authorized(r) {
+			if tok := presentedToken(r); d.s.watchtowerKeySet() && d.s.deps.WatchtowerKey.Matches(tok) {
+				textError(w, http.StatusForbidden, "forbidden: the Watchtower API token unlocks /v1/* only: log in, or send cutover's API key")
+				return
+			}
 			textError(w, http.StatusUnauthorized, "unauthorized")
 			return
 		}

@@ -202,6 +202,8 @@ type env struct {
 	toggles  *fakeToggles
 	clock    *clock
 	password string
+	// dashboard is what the server was built with.
+	dashboard *httpapi.Dashboard
 	// shutdown closes the dashboard's Closing channel.
 	shutdown func()
 }
@@ -264,6 +266,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		dash.Auth = httpapi.DashboardAuth{Credentials: creds, Sessions: mgr, Limiter: session.NewLimiter(e.clock.now)}
 	}
+	e.dashboard = dash
 	h := httpapi.New(httpapi.Deps{Key: apikey.Given(testKey, "test"), Dashboard: dash}).Handler()
 	if o.tls {
 		e.srv = httptest.NewTLSServer(h)
