@@ -38,6 +38,7 @@ type serveOptions struct {
 	notificationTemplate string
 	notificationReport   bool
 	ui                   uiOptions
+	deploy               deployOptions
 }
 
 func (o *serveOptions) addFlags(f *pflag.FlagSet) {
@@ -63,11 +64,12 @@ func (o *serveOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.noStartupMessage, "no-startup-message", false, "do not log the startup summary")
 	f.BoolVar(&o.lifecycleHooks, "enable-lifecycle-hooks", false, "run the lifecycle hook commands containers name in their labels")
 	f.BoolVar(&o.httpAPIUpdate, "http-api-update", false, "serve /v1/update; periodic passes then only check unless --http-api-periodic-polls")
-	f.StringVar(&o.httpAPIToken, "http-api-token", "", "API key for every machine endpoint (default: the key in <data-dir>/api_key)")
+	f.StringVar(&o.httpAPIToken, "http-api-token", "", "Watchtower's API token: it unlocks /v1/* only (default: the API key in <data-dir>/api_key, which also unlocks /update and the dashboard)")
 	f.BoolVar(&o.httpAPIPeriodicPolls, "http-api-periodic-polls", false, "keep updating on schedule with --http-api-update")
 	f.BoolVar(&o.httpAPIMetrics, "http-api-metrics", false, "serve Prometheus metrics on /v1/metrics")
 	f.StringSliceVar(&o.notificationURLs, "notification-url", nil, "shoutrrr URL to notify (repeatable, or space separated)")
 	f.StringVar(&o.notificationTemplate, "notification-template", "", "Go template for notifications (Watchtower's data: .Report, .Entries)")
 	f.BoolVar(&o.notificationReport, "notification-report", true, "notify with the pass report rather than the list of events")
 	o.ui.addFlags(f)
+	o.deploy.addFlags(f)
 }
