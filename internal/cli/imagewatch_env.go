@@ -12,9 +12,10 @@ import (
 )
 
 // applyImageWatchEnv reads Image Watch's variables, PORT, CHECK_INTERVAL and
-// DOCKER_SOCK, for the settings a flag or cutover's own variables left
-// unset, so an Image Watch compose file keeps its port, its check period
-// and its socket. It runs after applyEnv, which marks what it set.
+// DOCKER_SOCK, for the settings a flag or cutover's own (or Watchtower's)
+// variables left unset, so an Image Watch compose file keeps its port, its
+// check and auto-update period, and its socket. It runs after applyEnv,
+// which marks what it set.
 func applyImageWatchEnv(fs *pflag.FlagSet) error {
 	var errs []string
 	unset := func(name string) bool {
@@ -28,11 +29,21 @@ func applyImageWatchEnv(fs *pflag.FlagSet) error {
 			_ = fs.Set("listen", ":"+strconv.Itoa(n))
 		}
 	}
-	if v := os.Getenv("CHECK_INTERVAL"); v != "" && unset("check-interval") {
-		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
-			errs = append(errs, fmt.Sprintf("CHECK_INTERVAL=%q: want a positive duration such as 10m", v))
-		} else {
-			_ = fs.Set("check-interval", d.String())
+	// Image Watch checked, and auto-updated the containers switched on, every
+	// CHECK_INTERVAL: it stands for both the status refresh and the period
+	// of the passes, each unless set otherwise.
+	if v := os.Getenv("CHECK_INTERVAL"); v != "" && (unset("check-interval") || unset("interval") && unset("schedule")) {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil || d < time.Second:
+			errs = append(errs, fmt.Sprintf("CHECK_INTERVAL=%q: want a duration of a second or more, such as 10m", v))
+		default:
+			if unset("check-interval") {
+				_ = fs.Set("check-interval", d.String())
+			}
+			if unset("interval") && unset("schedule") {
+				_ = fs.Set("interval", strconv.Itoa(int(d.Round(time.Second)/time.Second)))
+			}
 		}
 	}
 	if v := os.Getenv("DOCKER_SOCK"); v != "" && unset("host") && os.Getenv("DOCKER_HOST") == "" {
