@@ -35,7 +35,7 @@ func New(skippedScans func() float64) *Metrics {
 	m.updated = prometheus.NewGauge(prometheus.GaugeOpts{Name: "watchtower_containers_updated", Help: "Containers updated, or found outdated and left so, in the last pass (Watchtower's count)."})
 	m.failed = prometheus.NewGauge(prometheus.GaugeOpts{Name: "watchtower_containers_failed", Help: "Containers whose update failed in the last pass."})
 	m.scans = prometheus.NewCounter(prometheus.CounterOpts{Name: "watchtower_scans_total", Help: "Passes run."})
-	m.skippedScans = prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "watchtower_scans_skipped", Help: "Triggers folded into a pass already queued."}, skippedScans)
+	m.skippedScans = prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "watchtower_scans_skipped", Help: "Triggers that joined a pass already queued, rather than running one of their own."}, skippedScans)
 	m.updateDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cutover_update_duration_seconds", Help: "Time one container's update took, pull excluded.", Buckets: []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120}})
 	m.rollbacks = prometheus.NewCounter(prometheus.CounterOpts{Name: "cutover_rollbacks_total", Help: "Updates rolled back to the old container."})
 	m.registryRequests = prometheus.NewCounter(prometheus.CounterOpts{Name: "cutover_registry_requests_total", Help: "HTTP requests sent to registries."})
