@@ -155,6 +155,16 @@ func (c Cutover) StartServe(ctx context.Context, label string, want int) (*Serve
 		return nil, err
 	}
 	s := &Serve{URL: "http://" + port, Token: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36), done: make(chan error, 1), log: logf}
+	// The token is the Watchtower token and the API key both, so that
+	// /v1/update and the dashboard's API take it, whichever key each wants.
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(data, "api_key"), []byte(s.Token+"\n"), 0o600); err != nil {
+		logf.Close()
+		return nil, err
+	}
 	s.cmd = c.command(context.WithoutCancel(ctx), "serve", "--listen", port, "--data-dir", data,
 		"--scope", benchScope, "--http-api-update", "--http-api-token", s.Token,
 		"--log-level", "warn", "--no-startup-message")

@@ -9,16 +9,14 @@ import (
 )
 
 func newAPIKeyCmd(g *globalOptions) *cobra.Command {
-	var given string
-	cmd := &cobra.Command{
+	return &cobra.Command{
 		Use:   "api-key",
-		Short: "Print the API key machine clients present (creating it if there is none)",
-		Args:  cobra.NoArgs,
+		Short: "Print the API key of the deploy webhook and the dashboard (creating it if there is none)",
+		Long: `Print cutover's API key, kept in <data-dir>/api_key: the key of POST /update,
+of the dashboard's API, and of /v1/* unless a Watchtower API token
+(--http-api-token) is set. The key is made on first use.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if given != "" {
-				fmt.Fprintln(cmd.OutOrStdout(), given)
-				return nil
-			}
 			key, _, err := apikey.Ensure(g.dataDir)
 			if err != nil {
 				return err
@@ -27,9 +25,4 @@ func newAPIKeyCmd(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	}
-	// Filled from the same variables as serve's, so the key printed is the
-	// one serve uses.
-	cmd.Flags().StringVar(&given, "http-api-token", "", "the configured key, when one is")
-	_ = cmd.Flags().MarkHidden("http-api-token")
-	return cmd
 }

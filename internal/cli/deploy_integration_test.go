@@ -25,7 +25,10 @@ type deployEnv struct {
 func startDeploy(t *testing.T) deployEnv {
 	t.Helper()
 	dir := t.TempDir()
-	d := startServe(t, dir, "--scope", testenv.Name(t, "noscope"))
+	// Watching only a container that does not exist, passes and recovery
+	// touch nothing on the shared engine; deploys name their containers
+	// themselves, so the names watched do not limit them (a scope would).
+	d := startServe(t, dir, testenv.Name(t, "watch-none"))
 	key, err := os.ReadFile(filepath.Join(dir, "api_key"))
 	if err != nil {
 		t.Fatalf("api key file: %v", err)

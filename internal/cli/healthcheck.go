@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -21,15 +22,23 @@ const healthTimeout = 10 * time.Second
 func newHealthcheckCmd() *cobra.Command {
 	var listen string
 	cmd := &cobra.Command{
-		Use:   "healthcheck",
+		Use:   "healthcheck [URL]",
 		Short: "Exit 0 when the local cutover serve answers /health with 200, else 1",
 		Long: `Ask the cutover serve on this machine (or in this container) for /health:
 exit code 0 when it answers 200, 1 otherwise, with the reason on stderr. It
-reads the same --listen flag and CUTOVER_LISTEN variable as serve; a
-wildcard address (":8080", "0.0.0.0:8080") is asked on loopback.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+reads the same --listen flag and CUTOVER_LISTEN (or PORT) variable as serve;
+a wildcard address (":8080", "0.0.0.0:8080") is asked on loopback.
+
+Given a URL, it asks that URL instead, as curl --fail would: a compose
+healthcheck such as autodok's "curl --fail http://localhost:3000/health"
+becomes ["CMD", "/cutover", "healthcheck", "http://localhost:3000/health"],
+which works in cutover's image, where there is neither curl nor a shell.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			url, err := healthURL(listen)
+			if len(args) == 1 {
+				url, err = givenHealthURL(args[0])
+			}
 			if err != nil {
 				return &ExitError{Code: ExitFailed, Err: err}
 			}
@@ -59,6 +68,15 @@ func healthURL(listen string) (string, error) {
 		host = "::1"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/health", nil
+}
+
+// givenHealthURL checks a URL given on the command line.
+func givenHealthURL(raw string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("%q: want an http:// or https:// URL, such as http://localhost:8080/health", raw)
+	}
+	return u.String(), nil
 }
 
 // checkHealth answers nil when url answers 200, else says what came back.

@@ -66,3 +66,41 @@ func TestHealthcheckReadsListenVariable(t *testing.T) {
 		t.Errorf("cutover healthcheck against a 500: exit %d, stderr %q; want 1 and the status", r.code, r.stderr)
 	}
 }
+
+// A URL on the command line is asked as curl --fail would ask it, so
+// autodok's compose healthcheck has a form that runs in cutover's image.
+func TestHealthcheckURL(t *testing.T) {
+	t.Parallel()
+	healthy := healthServer(t, http.StatusOK, "")
+	sick := healthServer(t, http.StatusServiceUnavailable, "docker engine unreachable\n")
+	for _, tc := range []struct {
+		url    string
+		code   int
+		stderr string
+	}{
+		{"http://localhost:" + healthy + "/health", 0, ""},
+		{"http://127.0.0.1:" + sick + "/health", 1, "503 Service Unavailable: docker engine unreachable"},
+		{"http://127.0.0.1:" + healthy + "/elsewhere", 1, "404"},
+		{"localhost:3000/health", 1, `"localhost:3000/health": want an http:// or https:// URL`},
+		{"ftp://localhost/health", 1, "want an http:// or https:// URL"},
+	} {
+		r := cutover(t, "healthcheck", tc.url)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
+			t.Errorf("cutover healthcheck %s: exit %d, stderr %q; want %d and %q", tc.url, r.code, r.stderr, tc.code, tc.stderr)
+		}
+	}
+	if r := cutover(t, "healthcheck", "http://a/health", "http://b/health"); r.code == 0 || !strings.Contains(r.stderr, "accepts at most 1 arg") {
+		t.Errorf("cutover healthcheck with two URLs: exit %d, stderr %q; want a refusal", r.code, r.stderr)
+	}
+}
+
+// Image Watch's PORT moves serve's listener, so the image's HEALTHCHECK
+// follows it too.
+func TestHealthcheckReadsPort(t *testing.T) {
+	healthy := healthServer(t, http.StatusOK, "")
+	t.Setenv("CUTOVER_LISTEN", "")
+	t.Setenv("PORT", healthy)
+	if r := cutover(t, "healthcheck"); r.code != 0 {
+		t.Errorf("cutover healthcheck with PORT=%s: exit %d, want 0 (stderr %q)", healthy, r.code, r.stderr)
+	}
+}

@@ -126,6 +126,9 @@ func TestIntegrationImageEndToEnd(t *testing.T) {
 	waitFor(t, "docker to report "+name+" healthy through its HEALTHCHECK", 90*time.Second, func() bool {
 		return testenv.Docker(t, "inspect", "--format", "{{.State.Health.Status}}", name) == "healthy"
 	})
+	// autodok's compose healthcheck (curl --fail on /health), in the form
+	// examples/deploy-webhook-compose.yml gives it: it runs in the image.
+	testenv.Docker(t, "exec", name, "/cutover", "healthcheck", "http://localhost:8080/health")
 
 	// A newer image of cutover itself: it hands its own swap over.
 	oldID := containerID(t, name)

@@ -57,7 +57,12 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	o.addFlags(root.Flags())
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = func(cmd *cobra.Command, names []string) error { return runServe(cmd, g, o, names) }
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd.Flags()) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := applyEnv(cmd.Flags()); err != nil {
+			return err
+		}
+		return applyImageWatchEnv(cmd.Flags())
+	}
 	root.AddCommand(newCheckCmd(g), newUpdateCmd(g), newServeCmd(g), newAPIKeyCmd(g), newRecoverCmd(g), newHandoverCmd(g),
 		newVersionCmd(g), newHealthcheckCmd())
 	return root

@@ -25,19 +25,22 @@ func debugLogger(b *strings.Builder) *slog.Logger {
 }
 
 // TestAPIKeyLoggedOnlyWhenCreated checks that the API key is in the log
-// once, when it is made, and never again; and that a key the operator gave
-// is never logged.
+// once, when it is made, and never again; and that a Watchtower token the
+// operator gave is never logged, and leaves the API key as it was.
 func TestAPIKeyLoggedOnlyWhenCreated(t *testing.T) {
 	dir := t.TempDir()
 	var first, second, given strings.Builder
-	key, err := loadKey(dir, "", debugLogger(&first))
+	key, wt, err := loadKeys(dir, "", debugLogger(&first))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(first.String(), key.Value()); n != 1 {
 		t.Errorf("first start: the new key is in the log %d times, want once:\n%s", n, first.String())
 	}
-	again, err := loadKey(dir, "", debugLogger(&second))
+	if wt.Value() != "" {
+		t.Errorf("first start without a token: got Watchtower token %q, want none", wt.Value())
+	}
+	again, _, err := loadKeys(dir, "", debugLogger(&second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +51,18 @@ func TestAPIKeyLoggedOnlyWhenCreated(t *testing.T) {
 		t.Errorf("second start: the key is in the log, want it shown only when created:\n%s", second.String())
 	}
 	const token = "operator-given-token-31c7"
-	if _, err := loadKey(dir, token, debugLogger(&given)); err != nil {
+	withToken, wt, err := loadKeys(dir, token, debugLogger(&given))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(given.String(), token) {
-		t.Errorf("given token: it is in the log:\n%s", given.String())
+	if withToken.Value() != key.Value() || wt.Value() != token {
+		t.Errorf("start with a token: got key %q and token %q, want the key unchanged and the token apart", withToken.Prefix(), wt.Prefix())
+	}
+	if strings.Contains(given.String(), token) || strings.Contains(given.String(), key.Value()) {
+		t.Errorf("given token: a secret is in the log:\n%s", given.String())
+	}
+	if !strings.Contains(given.String(), "unlocks /v1/* only") {
+		t.Errorf("given token: the log does not say what it unlocks:\n%s", given.String())
 	}
 }
 

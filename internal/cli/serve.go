@@ -48,7 +48,18 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	if o.checkInterval <= 0 {
 		return fmt.Errorf("--check-interval must be positive, got %s", o.checkInterval)
 	}
-	key, err := loadKey(g.dataDir, o.httpAPIToken, log)
+	filter := daemon.Filter{
+		Names: names, Disabled: o.disableContainers, LabelEnable: o.labelEnable, Scope: o.scope,
+		IncludeStopped: o.includeStopped, IncludeRestarting: o.includeRestarting,
+	}
+	admission, err := o.deploy.admission(o, filter)
+	if err != nil {
+		return err
+	}
+	if patterns := admission.Allow.Patterns(); len(patterns) > 0 {
+		log.Info("POST /update deploys only images from the repositories --deploy-allow names", "deploy_allow", strings.Join(patterns, ","))
+	}
+	key, watchtowerKey, err := loadKeys(g.dataDir, o.httpAPIToken, log)
 	if err != nil {
 		return err
 	}
@@ -62,10 +73,6 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return float64(d.Skipped())
 	})
 	var policy daemon.Policy
-	filter := daemon.Filter{
-		Names: names, Disabled: o.disableContainers, LabelEnable: o.labelEnable, Scope: o.scope,
-		IncludeStopped: o.includeStopped, IncludeRestarting: o.includeRestarting,
-	}
 	a, err := g.open(ctx, wiring{
 		log:                 log,
 		withStore:           true,
@@ -106,7 +113,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	d = daemon.New(a.engine, daemon.Options{
 		Filter: filter, Policy: policy,
 		MonitorOnly: o.monitorOnly, LabelTakePrecedence: o.labelTakePrecedence, NoPull: o.noPull,
-		Apply:                  engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped},
+		Apply:                  engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped, RemoveVolumes: o.removeVolumes},
 		CheckOnlyWhenScheduled: o.httpAPIUpdate && !o.httpAPIPeriodicPolls,
 	}, log, tracker, observers...)
 	defer shutdown(a, d, o.shutdownTimeout, log)
@@ -126,7 +133,8 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return nil
 	}
 
-	deps := httpapi.Deps{Key: key, Deployer: a.engine, Jobs: a.store, Engine: a.rt, Log: log, Events: tracker}
+	deps := httpapi.Deps{Key: key, WatchtowerKey: watchtowerKey, Deployer: a.engine, DeployAdmit: admission.Admit,
+		Jobs: a.store, Engine: a.rt, Log: log, Events: tracker}
 	if o.httpAPIUpdate {
 		deps.Passes = d
 	}
@@ -176,22 +184,27 @@ func shutdown(a *app, d *daemon.Daemon, timeout time.Duration, log *slog.Logger)
 	}
 }
 
-// loadKey returns the configured token, or the key in the data directory,
-// creating and showing it once on first start.
-func loadKey(dataDir, given string, log *slog.Logger) (apikey.Key, error) {
-	if given != "" {
-		return apikey.Given(given, "configuration"), nil
-	}
+// loadKeys returns cutover's API key, the one in the data directory
+// (created and shown once on first start), and the Watchtower API token
+// when one is configured. Each unlocks what its tool's key did: the token
+// /v1/* only, the API key the deploy webhook and the dashboard, and /v1/*
+// too when there is no token.
+func loadKeys(dataDir, token string, log *slog.Logger) (key, watchtower apikey.Key, err error) {
 	key, created, err := apikey.Ensure(dataDir)
 	if err != nil {
-		return apikey.Key{}, err
+		return apikey.Key{}, apikey.Key{}, err
 	}
 	if created {
 		log.Warn("generated a new API key; it is shown only this once, and kept in "+key.Source(), "api_key", key.Value())
 	} else {
 		log.Info("API key loaded", "file", key.Source(), "starts_with", key.Prefix())
 	}
-	return key, nil
+	if token == "" {
+		log.Info("the API key unlocks /v1/*, POST /update and the dashboard")
+		return key, apikey.Key{}, nil
+	}
+	log.Info("the Watchtower API token (--http-api-token) unlocks /v1/* only; POST /update and the dashboard take the API key")
+	return key, apikey.Given(token, "configuration"), nil
 }
 
 // startupMessage says what is watched, what will be auto-updated and why.

@@ -57,6 +57,7 @@ func (o *uiOptions) dashboard(p dashboardParts) (*httpapi.Dashboard, error) {
 			return on
 		},
 		History:    p.app.store,
+		Errors:     p.tracker,
 		Pruner:     p.app.rt,
 		PullBudget: ratelimit.New(nil, nil),
 		Closing:    p.closing,

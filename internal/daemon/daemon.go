@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,14 +33,51 @@ type Options struct {
 // Request asks for a pass.
 type Request struct {
 	// Images limits the pass to containers whose image repository is one of
-	// these (compared without tag); empty means every watched container.
+	// these (compared without tag). Empty means every watched container,
+	// unless Filtered.
 	Images []string
+	// Filtered makes Images a filter even when it is empty: a filter that
+	// names no image matches no container, as Watchtower's ?image= with an
+	// empty value did.
+	Filtered bool
 	// Scheduled marks a pass the scheduler started: it applies the
 	// auto-update policy.
 	Scheduled bool
 }
 
-var errShuttingDown = errors.New("cutover is shutting down")
+// filtered reports whether the pass is limited to Images.
+func (r Request) filtered() bool { return r.Filtered || len(r.Images) > 0 }
+
+// key identifies what a pass does: two requests with the same key ask for
+// the same pass, so a queued pass can serve both. Images are compared as
+// repositories, in any order.
+func (r Request) key() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scheduled=%t filtered=%t", r.Scheduled, r.filtered())
+	repos := make([]string, 0, len(r.Images))
+	for _, img := range r.Images {
+		if ref, err := engine.ParseReference(img); err == nil {
+			img = ref.Repository
+		}
+		repos = append(repos, img)
+	}
+	slices.Sort(repos)
+	for _, repo := range slices.Compact(repos) {
+		b.WriteString("\n" + repo)
+	}
+	return b.String()
+}
+
+// MaxQueued bounds the passes waiting behind the running one. Triggers that
+// ask for the same pass share one place; a trigger that would need a place
+// beyond this is refused with ErrBusy.
+const MaxQueued = 32
+
+var (
+	errShuttingDown = errors.New("cutover is shutting down")
+	// ErrBusy refuses a trigger when MaxQueued different passes already wait.
+	ErrBusy = errors.New("too many different update passes are queued: try again when they are done")
+)
 
 // Report is the outcome of one pass.
 type Report struct {
@@ -56,8 +95,10 @@ type Observer interface {
 	PassFinished(ctx context.Context, r Report, checked engine.Report)
 }
 
-// Daemon runs passes one at a time. A trigger that arrives during a pass is
-// folded into a single follow-up pass that every such trigger waits for.
+// Daemon runs passes one at a time. A trigger that arrives during a pass
+// joins a queued pass that does exactly what it asks (the same images, the
+// same mode), or queues a pass of its own: a queued pass is never widened
+// to serve a trigger that asked for something else.
 type Daemon struct {
 	eng       *engine.Engine
 	opts      Options
@@ -74,14 +115,14 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	running *pass
-	next    *pass
+	queue   []*pass // in arrival order, each with a different key
 	skipped int
 }
 
 type pass struct {
 	id     string
 	req    Request
-	all    bool // some trigger asked for every container
+	key    string
 	done   chan struct{}
 	report Report
 }
@@ -130,10 +171,13 @@ func (d *Daemon) WatchAbandoned(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Trigger starts a pass, or joins the follow-up of the one running, and
+// Trigger starts a pass, or joins a queued one that does the same, and
 // waits until that pass is done.
 func (d *Daemon) Trigger(ctx context.Context, req Request) (Report, error) {
-	p := d.enqueue(req)
+	p, err := d.enqueue(req)
+	if err != nil {
+		return Report{}, err
+	}
 	select {
 	case <-p.done:
 		return p.report, nil
@@ -143,59 +187,54 @@ func (d *Daemon) Trigger(ctx context.Context, req Request) (Report, error) {
 }
 
 // TriggerAsync starts or joins a pass and returns its id at once.
-func (d *Daemon) TriggerAsync(req Request) string {
-	return d.enqueue(req).id
+func (d *Daemon) TriggerAsync(req Request) (string, error) {
+	p, err := d.enqueue(req)
+	if err != nil {
+		return "", err
+	}
+	return p.id, nil
 }
 
-// Skipped counts triggers folded into a pass already queued.
+// Skipped counts triggers that joined a pass already queued.
 func (d *Daemon) Skipped() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.skipped
 }
 
-func (d *Daemon) enqueue(req Request) *pass {
+func (d *Daemon) enqueue(req Request) (*pass, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.base.Err() != nil {
 		p := newPass(req)
 		p.report = Report{ID: p.id, Summary: engine.Summary{Skipped: 1, Outcomes: []engine.Outcome{{Result: engine.ResultSkipped, Err: errShuttingDown}}}}
 		close(p.done)
-		return p
+		return p, nil
 	}
 	if d.running == nil {
 		d.running = newPass(req)
 		go d.run(d.running)
-		return d.running
+		return d.running, nil
 	}
-	if d.next == nil {
-		d.next = newPass(req)
-		return d.next
+	key := req.key()
+	for _, p := range d.queue {
+		if p.key == key {
+			d.skipped++
+			return p, nil
+		}
 	}
-	d.skipped++
-	d.next.merge(req)
-	return d.next
+	if len(d.queue) >= MaxQueued {
+		return nil, ErrBusy
+	}
+	p := newPass(req)
+	d.queue = append(d.queue, p)
+	return p, nil
 }
 
 func newPass(req Request) *pass {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	return &pass{id: hex.EncodeToString(b), req: req, all: len(req.Images) == 0, done: make(chan struct{})}
-}
-
-// merge widens a queued pass so it serves another trigger too.
-func (p *pass) merge(req Request) {
-	if len(req.Images) == 0 {
-		p.all = true
-	}
-	for _, img := range req.Images {
-		if !slices.Contains(p.req.Images, img) {
-			p.req.Images = append(p.req.Images, img)
-		}
-	}
-	// A trigger from a person asks for updates; it outranks the schedule's
-	// policy.
-	p.req.Scheduled = p.req.Scheduled && req.Scheduled
+	return &pass{id: hex.EncodeToString(b), req: req, key: req.key(), done: make(chan struct{})}
 }
 
 func (d *Daemon) run(p *pass) {
@@ -203,7 +242,12 @@ func (d *Daemon) run(p *pass) {
 		p.report = d.pass(d.base, p)
 		close(p.done)
 		d.mu.Lock()
-		p, d.running, d.next = d.next, d.next, nil
+		p = nil
+		if len(d.queue) > 0 {
+			p = d.queue[0]
+			d.queue = slices.Delete(d.queue, 0, 1)
+		}
+		d.running = p
 		if p == nil {
 			d.idle.Broadcast()
 		}
@@ -217,10 +261,7 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 	if p.req.Scheduled {
 		r.Trigger = "schedule"
 	}
-	images := p.req.Images
-	if p.all {
-		images = nil
-	}
+	filtered, images := p.req.filtered(), p.req.Images
 	// A swap cut short (the engine restarted, say) is settled before anything
 	// else is looked at.
 	if _, err := d.eng.Recover(ctx); err != nil {
@@ -228,7 +269,9 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 	}
 	checked, err := d.eng.Check(ctx, engine.CheckOptions{
 		IncludeStopped: d.opts.Filter.IncludeStopped || d.opts.Filter.IncludeRestarting,
-		Admit:          func(c engine.Container) bool { return d.opts.Filter.Admits(c) && matchesImages(c, images) },
+		Admit: func(c engine.Container) bool {
+			return d.opts.Filter.Admits(c) && (!filtered || matchesImages(c, images))
+		},
 	})
 	if err != nil {
 		d.log.Error("check failed", "err", err)
@@ -261,9 +304,6 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 
 // matchesImages reports whether c runs one of the repositories (tags ignored).
 func matchesImages(c engine.Container, images []string) bool {
-	if len(images) == 0 {
-		return true
-	}
 	ref, err := engine.ParseReference(c.Image)
 	if err != nil {
 		return false

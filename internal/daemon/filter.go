@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/cutover/cutover/internal/engine"
 )
@@ -61,6 +63,11 @@ func (f Filter) Admits(c engine.Container) bool {
 			return false
 		}
 	}
+	return f.inScope(c)
+}
+
+// inScope reports whether c's scope label puts it in this instance's scope.
+func (f Filter) inScope(c engine.Container) bool {
 	scope, scoped := engine.Label(c, "scope")
 	switch {
 	case f.Scope == "none":
@@ -78,11 +85,15 @@ type Toggles interface {
 }
 
 // Policy decides which watched containers a periodic pass updates: a
-// persisted toggle first, then the enable label, then the default.
+// persisted toggle first, then the enable label, then Image Watch's
+// auto-update label, then the default.
 type Policy struct {
 	Default bool
 	Toggles Toggles
 }
+
+// ImageWatchLabel is Image Watch's per-container auto-update switch.
+const ImageWatchLabel = "image-watch.auto-update"
 
 // AutoUpdate reports whether a periodic pass updates c, and why.
 func (p Policy) AutoUpdate(c engine.Container) (bool, string) {
@@ -93,6 +104,11 @@ func (p Policy) AutoUpdate(c engine.Container) (bool, string) {
 	}
 	if on, set := engine.LabelBool(c, "enable"); set {
 		return on, "label"
+	}
+	if v, ok := c.Labels[ImageWatchLabel]; ok {
+		if on, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			return on, "label"
+		}
 	}
 	return p.Default, "default"
 }

@@ -31,17 +31,64 @@ type Tracker struct {
 	mu     sync.Mutex
 	byName map[string]Progress
 	subs   map[chan engine.Event]struct{}
+	// lastErr is each container's last update error, until an update of it
+	// succeeds; errVersion changes with it.
+	lastErr    map[string]string
+	errVersion uint64
 }
 
 // NewTracker returns a tracker that keeps final states for a minute.
 func NewTracker() *Tracker {
-	return &Tracker{Keep: time.Minute, now: time.Now, byName: map[string]Progress{}, subs: map[chan engine.Event]struct{}{}}
+	return &Tracker{Keep: time.Minute, now: time.Now, byName: map[string]Progress{}, subs: map[chan engine.Event]struct{}{}, lastErr: map[string]string{}}
+}
+
+// LastError returns the error the last update of name ended with, or ""
+// when it succeeded or none ended since cutover started.
+func (t *Tracker) LastError(name string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastErr[name]
+}
+
+// ErrorsVersion changes whenever a last error is set or cleared.
+func (t *Tracker) ErrorsVersion() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.errVersion
+}
+
+// noteError keeps or clears name's last error after a final event.
+func (t *Tracker) noteError(e engine.Event) {
+	msg, failed := "", false
+	switch e.Phase {
+	case engine.PhaseDone:
+	case engine.PhaseFailed:
+		msg, failed = "failed", true
+		if e.Err != nil {
+			msg = e.Err.Error()
+		}
+	case engine.PhaseRolledBack:
+		msg, failed = "rolled back", true
+		if e.Err != nil {
+			msg = e.Err.Error() + " (rolled back)"
+		}
+	default:
+		return
+	}
+	if old, had := t.lastErr[e.Container]; failed && old != msg {
+		t.lastErr[e.Container] = msg
+		t.errVersion++
+	} else if !failed && had {
+		delete(t.lastErr, e.Container)
+		t.errVersion++
+	}
 }
 
 // Emit implements engine.Sink.
 func (t *Tracker) Emit(e engine.Event) {
 	if e.Container != "" {
 		t.mu.Lock()
+		t.noteError(e)
 		p := t.byName[e.Container]
 		if p.Final && e.Phase != engine.PhasePulling && e.Phase != engine.PhaseQueued {
 			// A late event of a finished update does not reopen it.

@@ -44,7 +44,7 @@ func (e *Engine) CheckContainers(ctx context.Context, containers []Container, kn
 	parsed := make([]Reference, len(containers))
 	parseErr := make([]error, len(containers))
 	for i, c := range containers {
-		parsed[i], parseErr[i] = ParseReference(c.Image)
+		parsed[i], parseErr[i] = parseTracked(c.Image)
 		if parseErr[i] == nil {
 			refs[parsed[i].Normal] = parsed[i]
 		}

@@ -16,9 +16,12 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrPull: the image could not be pulled.
 	ErrPull = errors.New("pull failed")
-	// ErrRefused: the container is in a state, or under an orchestrator,
-	// that rules a swap out.
+	// ErrRefused: the request is well formed, but the deploy's admission
+	// does not allow it.
 	ErrRefused = errors.New("refused")
+	// ErrUnswappable: the container is in a state, or under an
+	// orchestrator, that rules a swap out.
+	ErrUnswappable = errors.New("cannot be swapped")
 )
 
 // DeployRequest asks for one container to run a given image now.
@@ -34,6 +37,11 @@ type DeployRequest struct {
 	// container's queue, before it waits for its turn; not at all when the
 	// request is refused before that.
 	Queued func()
+	// Admit, when set, decides whether the deploy may go ahead, given the
+	// container as inspected under its lock and the parsed image, before
+	// anything is pulled. Its error (wrapping ErrRefused) is returned as is
+	// and nothing is changed.
+	Admit func(Container, Reference) error
 }
 
 // Deploy pulls req.Image and recreates req.Container on it, with the same
@@ -78,6 +86,11 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	if err != nil {
 		return Outcome{}, err
 	}
+	if req.Admit != nil {
+		if err := req.Admit(c, ref); err != nil {
+			return Outcome{}, err
+		}
+	}
 
 	if err := e.pull(ctx, ref.Normal, req.Auth, containerSink(sink, c.Name)); err != nil {
 		sink.Emit(Event{Time: e.opts.Now(), Container: c.Name, Image: ref.Normal, Phase: PhaseFailed, Err: err})
@@ -98,7 +111,7 @@ func (e *Engine) deployable(ctx context.Context, name string, force bool) (Conta
 		return Container{}, err
 	}
 	if reason := refusal(c, force); reason != "" {
-		return Container{}, fmt.Errorf("container '%s' is not swapped: %s: %w", name, reason, ErrRefused)
+		return Container{}, fmt.Errorf("container '%s' is not swapped: %s: %w", name, reason, ErrUnswappable)
 	}
 	if !c.Up() {
 		return Container{}, fmt.Errorf("container '%s' is not running: %w", name, ErrNotRunning)

@@ -8,22 +8,33 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
-// Reference is a parsed image reference by tag.
+// Reference is a parsed image reference: by tag, or pinned to a digest.
 type Reference struct {
 	// Normal is the reference with registry and ":latest" made explicit only
-	// where the user would expect them: "nginx:latest", "127.0.0.1:5000/team/app:1.2".
+	// where the user would expect them: "nginx:latest", "127.0.0.1:5000/team/app:1.2",
+	// "127.0.0.1:5000/team/app@sha256:...". It is what a pull asks for.
 	Normal string
 	// Repository is the full repository name without tag, Docker Hub made
 	// explicit: "index.docker.io/library/nginx".
 	Repository string
 	// Host is the registry host: "index.docker.io", "127.0.0.1:5000".
 	Host string
-	Tag  string
+	// Tag is the tag; "latest" when neither a tag nor a digest is given, ""
+	// for a digest without a tag.
+	Tag string
+	// Digest is the manifest digest a pinned reference names ("sha256:..."),
+	// else "".
+	Digest string
 }
 
+// Pinned reports whether r names a digest: pulling it always gives the same
+// image, whatever its tag says.
+func (r Reference) Pinned() bool { return r.Digest != "" }
+
 // ParseReference parses an image reference as the Docker CLI does, adding
-// ":latest" when no tag is given. References by digest or image id are refused:
-// there is nothing newer to find for them.
+// ":latest" when neither a tag nor a digest is given. "repo@sha256:..." and
+// "repo:tag@sha256:..." are pinned to that digest. Image ids are refused:
+// they name no repository to pull from.
 func ParseReference(s string) (Reference, error) {
 	if s == "" {
 		return Reference{}, fmt.Errorf("empty image reference")
@@ -32,7 +43,7 @@ func ParseReference(s string) (Reference, error) {
 		return Reference{}, fmt.Errorf("%q is an image id, not a tag: there is no newer image to look for", s)
 	}
 	if strings.Contains(s, "@") {
-		return Reference{}, fmt.Errorf("%q is pinned to a digest: there is no newer image to look for", s)
+		return parsePinned(s)
 	}
 	tag, err := name.NewTag(s, name.WithDefaultTag("latest"))
 	if err != nil {
@@ -48,6 +59,47 @@ func ParseReference(s string) (Reference, error) {
 		Host:       repo.RegistryStr(),
 		Tag:        tag.TagStr(),
 	}, nil
+}
+
+// parsePinned parses "repo@sha256:..." or "repo:tag@sha256:...".
+func parsePinned(s string) (Reference, error) {
+	d, err := name.NewDigest(s)
+	if err != nil {
+		return Reference{}, fmt.Errorf("invalid image reference %q: %w", s, err)
+	}
+	base, _, _ := strings.Cut(s, "@")
+	var tag string
+	if stripped := stripTag(base); stripped != base {
+		tag = base[len(stripped)+1:]
+		if _, err := name.NewTag(base); err != nil || tag == "" {
+			return Reference{}, fmt.Errorf("invalid image reference %q: bad tag %q", s, tag)
+		}
+	}
+	repo := d.Context()
+	if !validPath(repo.RepositoryStr()) {
+		return Reference{}, fmt.Errorf("invalid image reference %q: a path component must be lower-case letters and digits, separated by '.', '_', '__' or dashes", s)
+	}
+	normal := shortName(repo)
+	if tag != "" {
+		normal += ":" + tag
+	}
+	return Reference{
+		Normal:     normal + "@" + d.DigestStr(),
+		Repository: repo.Name(),
+		Host:       repo.RegistryStr(),
+		Tag:        tag,
+		Digest:     d.DigestStr(),
+	}, nil
+}
+
+// parseTracked is ParseReference for what a check follows: a tag. A pinned
+// container has no newer image to look for, and is reported so.
+func parseTracked(s string) (Reference, error) {
+	ref, err := ParseReference(s)
+	if err == nil && ref.Pinned() {
+		return Reference{}, fmt.Errorf("%q is pinned to a digest: there is no newer image to look for", s)
+	}
+	return ref, err
 }
 
 // pathComponent is the Docker engine's grammar for one component of a
@@ -69,8 +121,9 @@ func validPath(path string) bool {
 func shortName(repo name.Repository) string {
 	path := repo.RepositoryStr()
 	if repo.RegistryStr() == name.DefaultRegistry {
-		// "library/a/b" is not "a/b": only an official image loses it.
-		if rest, ok := strings.CutPrefix(path, "library/"); ok && !strings.Contains(rest, "/") {
+		// "library/a/b" is not "a/b": only an official image loses it, and
+		// not one named sha256, whose short form would read as an image id.
+		if rest, ok := strings.CutPrefix(path, "library/"); ok && !strings.Contains(rest, "/") && rest != "sha256" {
 			return rest
 		}
 		// Without its host, "docker.io/a.b/c" would name host "a.b".

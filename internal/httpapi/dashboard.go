@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/internal/daemon"
@@ -25,6 +26,14 @@ type ProgressSource interface {
 	Get(name string) (daemon.Progress, bool)
 	Busy(name string) bool
 	Subscribe() (<-chan engine.Event, func())
+}
+
+// LastErrors remembers how each container's last update failed.
+type LastErrors interface {
+	// LastError is the error of name's last update, "" when it succeeded.
+	LastError(name string) string
+	// ErrorsVersion changes whenever a last error does.
+	ErrorsVersion() uint64
 }
 
 // Updater starts updates of the named containers in the background.
@@ -73,6 +82,9 @@ type Dashboard struct {
 	// so a toggle shows at once rather than at the next check.
 	AutoUpdate func(engine.Container) bool
 	History    HistoryStore
+	// Errors, when set, fills each container's "error" with its last
+	// update's failure.
+	Errors     LastErrors
 	Pruner     Pruner
 	PullBudget PullBudget
 	Auth       DashboardAuth
@@ -89,6 +101,8 @@ type dashboard struct {
 	mu      sync.Mutex
 	renamed map[string]recentID // ids of containers recreated by an update
 	shown   renderedImages      // the last answer of GET /api/images
+	pruneMu sync.Mutex          // one prune at a time
+	pruning atomic.Bool         // a background prune runs
 }
 
 // recentID remembers which container an id belonged to, so a client that
@@ -130,6 +144,20 @@ func (s *Server) routeDashboard() {
 	ui := web.Handler()
 	s.mux.Handle("GET /{$}", ui)
 	s.mux.Handle("GET /assets/", ui)
+	s.mux.Handle("GET /login.html", d.loginPage(ui))
+}
+
+// loginPage is Image Watch's /login.html: the page, which asks for a login
+// when there is no session; with the login off, Image Watch sent the
+// browser to / instead, and so does cutover.
+func (d *dashboard) loginPage(ui http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.Auth.Disabled {
+			http.Redirect(w, r, "/", http.StatusFound)
+			return
+		}
+		ui.ServeHTTP(w, r)
+	})
 }
 
 // public guards an endpoint anyone may call: only cross-origin writes are
@@ -142,6 +170,10 @@ func (d *dashboard) public(h http.HandlerFunc) http.Handler {
 func (d *dashboard) private(h http.HandlerFunc) http.Handler {
 	return d.cross.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !d.authorized(r) {
+			if tok := presentedToken(r); d.s.watchtowerKeySet() && d.s.deps.WatchtowerKey.Matches(tok) {
+				textError(w, http.StatusForbidden, "forbidden: the Watchtower API token unlocks /v1/* only: log in, or send cutover's API key")
+				return
+			}
 			textError(w, http.StatusUnauthorized, "unauthorized")
 			return
 		}

@@ -165,10 +165,28 @@ func (f *fakeHistory) Attempts(_ context.Context, container string, limit int) (
 	return out, nil
 }
 
-type fakePruner struct{}
+// fakePruner counts prunes; each takes until release is closed, if set.
+type fakePruner struct {
+	mu      sync.Mutex
+	n       int
+	release chan struct{}
+}
 
-func (fakePruner) PruneDanglingImages(context.Context) ([]string, uint64, error) {
+func (p *fakePruner) PruneDanglingImages(context.Context) ([]string, uint64, error) {
+	p.mu.Lock()
+	p.n++
+	release := p.release
+	p.mu.Unlock()
+	if release != nil {
+		<-release
+	}
 	return []string{"sha256:" + strings.Repeat("e", 64)}, 1 << 20, nil
+}
+
+func (p *fakePruner) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
 }
 
 type fakeBudget struct{ b ratelimit.Budget }
@@ -200,8 +218,11 @@ type env struct {
 	tracker  *daemon.Tracker
 	updater  *fakeUpdater
 	toggles  *fakeToggles
+	pruner   *fakePruner
 	clock    *clock
 	password string
+	// dashboard is what the server was built with.
+	dashboard *httpapi.Dashboard
 	// shutdown closes the dashboard's Closing channel.
 	shutdown func()
 }
@@ -213,6 +234,10 @@ type envOptions struct {
 	// deaf makes the tracker drop every event for the event streams, as it
 	// does for a stream that falls behind.
 	deaf bool
+	// pruneRelease, when set, holds every prune until it is closed.
+	pruneRelease chan struct{}
+	// budget replaces the Docker Hub budget of the example.
+	budget *ratelimit.Budget
 }
 
 // deafTracker is a tracker whose subscribers never hear anything.
@@ -230,6 +255,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		tracker:  daemon.NewTracker(),
 		updater:  &fakeUpdater{},
 		toggles:  &fakeToggles{on: map[string]bool{}},
+		pruner:   &fakePruner{release: o.pruneRelease},
 		clock:    &clock{t: time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC)},
 		password: "s3cret pass",
 	}
@@ -247,7 +273,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 			{Time: time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC), Container: "nginx", Image: "nginx:latest", OldDigest: local1, NewDigest: remote2, Result: engine.ResultRolledBack, Error: "new container exited with code 1", Duration: 2500 * time.Millisecond},
 			{Time: time.Date(2026, 3, 3, 5, 0, 0, 0, time.UTC), Container: "app-a", Image: "127.0.0.1:5000/team/app:1.2", Result: engine.ResultUpdated},
 		}},
-		Pruner:     fakePruner{},
+		Errors:     e.tracker,
+		Pruner:     e.pruner,
 		PullBudget: fakeBudget{ratelimit.Budget{Known: true, Limit: 100, Remaining: 76, Window: 6 * time.Hour, Source: "203.0.113.7", Checked: time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC)}},
 		Closing:    closing,
 	}
@@ -264,6 +291,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		dash.Auth = httpapi.DashboardAuth{Credentials: creds, Sessions: mgr, Limiter: session.NewLimiter(e.clock.now)}
 	}
+	if o.budget != nil {
+		dash.PullBudget = fakeBudget{*o.budget}
+	}
+	e.dashboard = dash
 	h := httpapi.New(httpapi.Deps{Key: apikey.Given(testKey, "test"), Dashboard: dash}).Handler()
 	if o.tls {
 		e.srv = httptest.NewTLSServer(h)

@@ -32,6 +32,7 @@ type containerItemJSON struct {
 	LocalDigest   string        `json:"local_digest"`
 	Status        engine.Status `json:"status"`
 	AutoUpdate    bool          `json:"auto_update"`
+	Error         string        `json:"error,omitempty"`
 }
 
 type pullProgressJSON struct {
@@ -65,6 +66,7 @@ func (d *dashboard) imageGroups(r engine.Report) []imageGroupJSON {
 				LocalDigest:   engine.ShortDigest(cs.LocalDigest),
 				Status:        cs.Status,
 				AutoUpdate:    d.AutoUpdate(c),
+				Error:         d.lastError(c.Name),
 			})
 		}
 		if len(gj.Containers) == 0 {
@@ -75,6 +77,20 @@ func (d *dashboard) imageGroups(r engine.Report) []imageGroupJSON {
 	}
 	slices.SortStableFunc(out, func(a, b imageGroupJSON) int { return cmp.Compare(a.Image, b.Image) })
 	return out
+}
+
+func (d *dashboard) lastError(name string) string {
+	if d.Errors == nil {
+		return ""
+	}
+	return d.Errors.LastError(name)
+}
+
+func (d *dashboard) errorsVersion() uint64 {
+	if d.Errors == nil {
+		return 0
+	}
+	return d.Errors.ErrorsVersion()
 }
 
 // images is GET /api/images.
@@ -111,6 +127,7 @@ type imagesSource struct {
 	n         int
 	checkedAt time.Time
 	toggles   uint64 // the toggle store's version
+	errors    uint64 // the last errors' version
 }
 
 // renderImages returns the answer for rep, rendering it again only when
@@ -118,7 +135,7 @@ type imagesSource struct {
 func (d *dashboard) renderImages(rep engine.Report) []byte {
 	// Read before rendering: a toggle set meanwhile makes the next request
 	// render again.
-	from := imagesSource{n: len(rep.Groups), checkedAt: rep.CheckedAt, toggles: d.Toggles.TogglesVersion()}
+	from := imagesSource{n: len(rep.Groups), checkedAt: rep.CheckedAt, toggles: d.Toggles.TogglesVersion(), errors: d.errorsVersion()}
 	if len(rep.Groups) > 0 {
 		from.groups = &rep.Groups[0]
 	}

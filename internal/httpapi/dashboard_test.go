@@ -289,8 +289,8 @@ func TestDashboardTools(t *testing.T) {
 		{"GET", "/api/history?limit=1", `[{"time":"2026-03-04T05:00:00Z","container":"nginx","image":"nginx:latest","old_digest":"` + local1 + `","new_digest":"` + remote2 + `","result":"rolled_back","error":"new container exited with code 1","duration_ms":2500}]`},
 		{"GET", "/api/history?container=3d4c5b6a7f8e", `[{"time":"2026-03-04T05:00:00Z","container":"nginx","image":"nginx:latest","old_digest":"` + local1 + `","new_digest":"` + remote2 + `","result":"rolled_back","error":"new container exited with code 1","duration_ms":2500}]`},
 		{"GET", "/api/history?container=app-a", `[{"time":"2026-03-03T05:00:00Z","container":"app-a","image":"127.0.0.1:5000/team/app:1.2","old_digest":"","new_digest":"","result":"updated","duration_ms":0}]`},
-		{"GET", "/api/ratelimit", `{"known":true,"limit":100,"remaining":76,"window_seconds":21600,"source":"203.0.113.7","checked_at":"2026-03-04T05:00:00Z"}`},
-		{"POST", "/api/prune", `{"images_deleted":["sha256:` + strings.Repeat("e", 64) + `"],"space_reclaimed":1048576}`},
+		{"GET", "/api/ratelimit", `{"rate_limited":false,"known":true,"limit":100,"remaining":76,"window_seconds":21600,"source":"203.0.113.7","checked_at":"2026-03-04T05:00:00Z"}`},
+		{"POST", "/api/prune?wait=true", `{"status":"pruned","images_deleted":["sha256:` + strings.Repeat("e", 64) + `"],"space_reclaimed":1048576}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

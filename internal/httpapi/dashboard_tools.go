@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -81,6 +82,9 @@ func (d *dashboard) history(w http.ResponseWriter, r *http.Request) {
 }
 
 type budgetJSON struct {
+	// RateLimited is Image Watch's answer: whether pulls or checks are being
+	// refused for too many requests now.
+	RateLimited   bool   `json:"rate_limited"`
 	Known         bool   `json:"known"`
 	Limit         int    `json:"limit,omitempty"`
 	Remaining     *int   `json:"remaining,omitempty"`
@@ -90,31 +94,63 @@ type budgetJSON struct {
 	CheckedAt     string `json:"checked_at,omitempty"`
 }
 
-// rateLimit is GET /api/ratelimit: Docker Hub's remaining pulls, or why they
-// are unknown.
+// rateLimit is GET /api/ratelimit: whether registries are refusing for too
+// many requests (Image Watch's rate_limited), and Docker Hub's remaining
+// pulls, or why they are unknown.
 func (d *dashboard) rateLimit(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodGet) {
 		return
 	}
-	if d.PullBudget == nil {
-		writeJSON(w, http.StatusOK, budgetJSON{Reason: "not asked: no Docker Hub client configured"})
-		return
+	out := budgetJSON{Reason: "not asked: no Docker Hub client configured"}
+	if d.PullBudget != nil {
+		b := d.PullBudget.Budget(r.Context())
+		out = budgetJSON{Known: b.Known, Reason: b.Reason, CheckedAt: checkedAt(b.Checked)}
+		if b.Known {
+			remaining := b.Remaining
+			out.Limit, out.Remaining, out.WindowSeconds, out.Source = b.Limit, &remaining, int(b.Window.Seconds()), b.Source
+		}
 	}
-	b := d.PullBudget.Budget(r.Context())
-	out := budgetJSON{Known: b.Known, Reason: b.Reason, CheckedAt: checkedAt(b.Checked)}
-	if b.Known {
-		remaining := b.Remaining
-		out.Limit, out.Remaining, out.WindowSeconds, out.Source = b.Limit, &remaining, int(b.Window.Seconds()), b.Source
-	}
+	out.RateLimited = out.Known && out.Remaining != nil && *out.Remaining == 0 || d.rateLimitSeen()
 	writeJSON(w, http.StatusOK, out)
 }
 
+// rateLimitSeen reports whether the last check of an image, or the last
+// update of a container, was refused for too many requests.
+func (d *dashboard) rateLimitSeen() bool {
+	for _, g := range d.Statuses.Report().Groups {
+		if isRateLimit(g.Reason) {
+			return true
+		}
+		for _, cs := range g.Containers {
+			if isRateLimit(cs.Reason) || isRateLimit(d.lastError(cs.Container.Name)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isRateLimit tells a registry's "too many requests" in an error's text:
+// the 429 status text, Docker Hub's toomanyrequests code and "pull rate
+// limit", or cutover's own "rate limited by" when it holds back from a
+// registry.
+func isRateLimit(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "toomanyrequests") || strings.Contains(m, "too many requests") || strings.Contains(m, "rate limit")
+}
+
 type pruneJSON struct {
+	Status         string   `json:"status"`
 	ImagesDeleted  []string `json:"images_deleted"`
 	SpaceReclaimed uint64   `json:"space_reclaimed"`
 }
 
-// prune is POST /api/prune: remove dangling images and say what was freed.
+// pruneTimeout bounds a prune that runs after its request was answered.
+const pruneTimeout = 10 * time.Minute
+
+// prune is POST /api/prune: remove dangling images. As in Image Watch it
+// answers {"status":"pruning"} at once and prunes in the background;
+// ?wait=true answers when done, with what was freed.
 func (d *dashboard) prune(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
@@ -123,7 +159,22 @@ func (d *dashboard) prune(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusNotImplemented, "pruning is not available")
 		return
 	}
-	removed, freed, err := d.Pruner.PruneDanglingImages(r.Context())
+	if wait, _ := strconv.ParseBool(r.URL.Query().Get("wait")); !wait {
+		// One prune at a time: a click while one runs joins it.
+		if d.pruning.CompareAndSwap(false, true) {
+			go func() {
+				defer d.pruning.Store(false)
+				ctx, cancel := context.WithTimeout(context.Background(), pruneTimeout)
+				defer cancel()
+				if _, _, err := d.pruneNow(ctx); err != nil {
+					d.s.deps.Log.Warn("prune failed", "err", err)
+				}
+			}()
+		}
+		writeJSON(w, http.StatusOK, statusJSON{Status: "pruning"})
+		return
+	}
+	removed, freed, err := d.pruneNow(r.Context())
 	if err != nil {
 		textError(w, http.StatusBadGateway, "prune failed: "+oneLine(err.Error()))
 		return
@@ -131,6 +182,17 @@ func (d *dashboard) prune(w http.ResponseWriter, r *http.Request) {
 	if removed == nil {
 		removed = []string{}
 	}
-	d.s.deps.Log.Info("pruned dangling images", "images", len(removed), "bytes", freed)
-	writeJSON(w, http.StatusOK, pruneJSON{ImagesDeleted: removed, SpaceReclaimed: freed})
+	writeJSON(w, http.StatusOK, pruneJSON{Status: "pruned", ImagesDeleted: removed, SpaceReclaimed: freed})
+}
+
+// pruneNow prunes, one prune at a time: the engine refuses a second one
+// while the first runs.
+func (d *dashboard) pruneNow(ctx context.Context) ([]string, uint64, error) {
+	d.pruneMu.Lock()
+	defer d.pruneMu.Unlock()
+	removed, freed, err := d.Pruner.PruneDanglingImages(ctx)
+	if err == nil {
+		d.s.deps.Log.Info("pruned dangling images", "images", len(removed), "bytes", freed)
+	}
+	return removed, freed, err
 }

@@ -68,6 +68,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	req.Admit = s.deps.DeployAdmit
 	if wait, err := strconv.ParseBool(r.URL.Query().Get("wait")); err == nil && !wait {
 		j := s.jobs.start(req, s.deps.Deployer, s.deps.Events)
 		writeJSON(w, http.StatusAccepted, map[string]string{"id": j, "status_url": "/update/" + j})
@@ -98,7 +99,13 @@ func deployResult(req engine.DeployRequest, o engine.Outcome) (int, any) {
 	if o.Err != nil {
 		msg = o.Err.Error()
 	}
-	return http.StatusInternalServerError, map[string]any{"error": msg, "rolled_back": o.Result == engine.ResultRolledBack}
+	return http.StatusInternalServerError, failedDeployJSON{errorBody(msg), o.Result == engine.ResultRolledBack}
+}
+
+// failedDeployJSON is the answer to a deploy that ran and failed.
+type failedDeployJSON struct {
+	errorJSON
+	RolledBack bool `json:"rolled_back"`
 }
 
 // errJobNotFound answers a job id nobody knows.

@@ -100,10 +100,10 @@ func (p hostilePasses) Trigger(_ context.Context, req daemon.Request) (daemon.Re
 	return daemon.Report{ID: "p1", Trigger: "api"}, nil
 }
 
-func (p hostilePasses) TriggerAsync(req daemon.Request) string {
+func (p hostilePasses) TriggerAsync(req daemon.Request) (string, error) {
 	p.rec.add("trigger async %q", req.Images)
 	p.rec.addImages(req.Images)
-	return "p2"
+	return "p2", nil
 }
 
 // hostileDeployer records deploys and answers with err, or updated.

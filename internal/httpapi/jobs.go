@@ -84,7 +84,7 @@ func (js *jobs) start(req engine.DeployRequest, d Deployer, also engine.Sink) st
 		}))
 		js.mu.Lock()
 		if err != nil {
-			j.State, j.HTTPStatus, j.Result = jobFailed, statusOf(err), map[string]any{"error": err.Error()}
+			j.State, j.HTTPStatus, j.Result = jobFailed, statusOf(err), errorBody(err.Error())
 		} else {
 			j.HTTPStatus, j.Result = deployResult(req, out)
 			switch out.Result {
@@ -171,7 +171,7 @@ func (js *jobs) get(id string) (job, error) {
 		return job{}, fmt.Errorf("job %s: %w", id, err)
 	}
 	if !finalState(j.State) {
-		j.State, j.Result = jobFailed, map[string]any{"error": "interrupted by a restart of cutover"}
+		j.State, j.Result = jobFailed, errorBody("interrupted by a restart of cutover")
 	}
 	return j, nil
 }

@@ -33,11 +33,11 @@ func (f *fakePasses) Trigger(_ context.Context, req daemon.Request) (daemon.Repo
 	}}}, nil
 }
 
-func (f *fakePasses) TriggerAsync(req daemon.Request) string {
+func (f *fakePasses) TriggerAsync(req daemon.Request) (string, error) {
 	f.mu.Lock()
 	f.reqs = append(f.reqs, req)
 	f.mu.Unlock()
-	return "p2"
+	return "p2", nil
 }
 
 type fakeDeployer struct {
@@ -110,6 +110,10 @@ func do(t *testing.T, method, url string, headers map[string]string, body string
 
 var jsonKey = map[string]string{"Authorization": testKey, "Content-Type": "application/json"}
 
+// errJSON is the body of a JSON error whose message is msg, written as it
+// would appear inside a JSON string: "error" and autodok's "message".
+func errJSON(msg string) string { return `{"error":"` + msg + `","message":"` + msg + `"}` }
+
 func TestDeployErrorsChangeNothing(t *testing.T) {
 	d := &fakeDeployer{}
 	srv := newTestServer(t, d, &fakePasses{})
@@ -120,21 +124,21 @@ func TestDeployErrorsChangeNothing(t *testing.T) {
 		want     int
 		wantBody string
 	}{
-		{"no key", map[string]string{"Content-Type": "application/json"}, `{"container":"foo","image":"foo:latest"}`, 401, `{"error":"unauthorized: send the API key in the Authorization header"}`},
-		{"wrong key", map[string]string{"Authorization": "Bearer nope", "Content-Type": "application/json"}, `{"container":"foo","image":"foo:latest"}`, 401, `{"error":"unauthorized: send the API key in the Authorization header"}`},
-		{"wrong content type", map[string]string{"Authorization": testKey, "Content-Type": "text/plain"}, `{}`, 400, `{"error":"wrong Content-Type \"text/plain\": send application/json"}`},
-		{"no content type", map[string]string{"Authorization": testKey}, `{}`, 400, `{"error":"missing Content-Type: send application/json"}`},
-		{"malformed", jsonKey, `{"container":`, 400, `{"error":"malformed JSON: the body ends too early"}`},
-		{"syntax", jsonKey, `{"container" "x"}`, 400, `{"error":"malformed JSON at byte 14: invalid character '\"' after object key"}`},
-		{"unknown field", jsonKey, `{"container":"foo","image":"foo","tag":"1"}`, 400, `{"error":"unknown field \"tag\""}`},
-		{"missing fields", jsonKey, `{}`, 400, `{"error":"missing field \"container\" and \"image\""}`},
-		{"missing image", jsonKey, `{"container":"foo"}`, 400, `{"error":"missing field \"image\""}`},
-		{"wrong type", jsonKey, `{"container":1,"image":"foo"}`, 400, `{"error":"field \"container\" must be a string, not number"}`},
-		{"not an object", jsonKey, `[1]`, 400, `{"error":"the body must be a JSON object, not array"}`},
-		{"trailing data", jsonKey, `{"container":"foo","image":"foo"} {}`, 400, `{"error":"malformed JSON: unexpected data after the object"}`},
-		{"empty", jsonKey, ``, 400, `{"error":"empty body: send a JSON object"}`},
-		{"bad reference", jsonKey, `{"container":"foo","image":"Foo::bar"}`, 400, `{"error":"invalid image reference \"Foo::bar\": repository can only contain the characters ` + "`abcdefghijklmnopqrstuvwxyz0123456789_-./`" + `: Foo:"}`},
-		{"oversized", jsonKey, `{"container":"` + strings.Repeat("a", 70<<10) + `","image":"foo"}`, 400, `{"error":"request body too large: the limit is 64 KiB"}`},
+		{"no key", map[string]string{"Content-Type": "application/json"}, `{"container":"foo","image":"foo:latest"}`, 401, errJSON(`unauthorized: send the API key in the Authorization header`)},
+		{"wrong key", map[string]string{"Authorization": "Bearer nope", "Content-Type": "application/json"}, `{"container":"foo","image":"foo:latest"}`, 401, errJSON(`unauthorized: send the API key in the Authorization header`)},
+		{"wrong content type", map[string]string{"Authorization": testKey, "Content-Type": "text/plain"}, `{}`, 400, errJSON(`wrong Content-Type \"text/plain\": send application/json`)},
+		{"no content type", map[string]string{"Authorization": testKey}, `{}`, 400, errJSON(`missing Content-Type: send application/json`)},
+		{"malformed", jsonKey, `{"container":`, 400, errJSON(`malformed JSON: the body ends too early`)},
+		{"syntax", jsonKey, `{"container" "x"}`, 400, errJSON(`malformed JSON at byte 14: invalid character '\"' after object key`)},
+		{"unknown field", jsonKey, `{"container":"foo","image":"foo","tag":"1"}`, 400, errJSON(`unknown field \"tag\"`)},
+		{"missing fields", jsonKey, `{}`, 400, errJSON(`missing field \"container\" and \"image\"`)},
+		{"missing image", jsonKey, `{"container":"foo"}`, 400, errJSON(`missing field \"image\"`)},
+		{"wrong type", jsonKey, `{"container":1,"image":"foo"}`, 400, errJSON(`field \"container\" must be a string, not number`)},
+		{"not an object", jsonKey, `[1]`, 400, errJSON(`the body must be a JSON object, not array`)},
+		{"trailing data", jsonKey, `{"container":"foo","image":"foo"} {}`, 400, errJSON(`malformed JSON: unexpected data after the object`)},
+		{"empty", jsonKey, ``, 400, errJSON(`empty body: send a JSON object`)},
+		{"bad reference", jsonKey, `{"container":"foo","image":"Foo::bar"}`, 400, errJSON(`invalid image reference \"Foo::bar\": repository can only contain the characters ` + "`abcdefghijklmnopqrstuvwxyz0123456789_-./`" + `: Foo:`)},
+		{"oversized", jsonKey, `{"container":"` + strings.Repeat("a", 70<<10) + `","image":"foo"}`, 400, errJSON(`request body too large: the limit is 64 KiB`)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,10 +164,13 @@ func TestDeployAnswers(t *testing.T) {
 		{"updated", engine.Outcome{Result: engine.ResultUpdated, OldDigest: "sha256:a", NewDigest: "sha256:b", Duration: 1500 * time.Millisecond},
 			nil, 200, `{"message":"Container 'foo' restarted with new image 'foo:latest'","container":"foo","image":"foo:latest","old_digest":"sha256:a","new_digest":"sha256:b","duration_ms":1500}`},
 		{"same image", engine.Outcome{Result: engine.ResultFresh, NewDigest: "sha256:1234567890abcdef"}, nil, 200, `"message":"Container 'foo' already runs 'foo:latest' (sha256:1234567890): not restarted"`},
-		{"rolled back", engine.Outcome{Result: engine.ResultRolledBack, Err: errors.New("new container exited with code 1")}, nil, 500, `{"error":"new container exited with code 1","rolled_back":true}`},
-		{"not running", engine.Outcome{}, fmt.Errorf("container 'foo' is not running: %w", engine.ErrNotRunning), 404, `{"error":"container 'foo' is not running: not running"}`},
-		{"not found", engine.Outcome{}, fmt.Errorf("container 'foo' not found: %w", engine.ErrNotFound), 404, `{"error":"container 'foo' not found: not found"}`},
-		{"pull failed", engine.Outcome{}, fmt.Errorf("%w: manifest unknown", engine.ErrPull), 502, `{"error":"pull failed: manifest unknown"}`},
+		{"rolled back", engine.Outcome{Result: engine.ResultRolledBack, Err: errors.New("new container exited with code 1")}, nil, 500,
+			`{"error":"new container exited with code 1","message":"new container exited with code 1","rolled_back":true}`},
+		{"not running", engine.Outcome{}, fmt.Errorf("container 'foo' is not running: %w", engine.ErrNotRunning), 404, errJSON(`container 'foo' is not running: not running`)},
+		{"not found", engine.Outcome{}, fmt.Errorf("container 'foo' not found: %w", engine.ErrNotFound), 404, errJSON(`container 'foo' not found: not found`)},
+		{"pull failed", engine.Outcome{}, fmt.Errorf("%w: manifest unknown", engine.ErrPull), 502, errJSON(`pull failed: manifest unknown`)},
+		{"refused", engine.Outcome{}, fmt.Errorf("container 'foo' is labelled cutover.enable=false: cutover leaves it alone: %w", engine.ErrRefused), 403,
+			errJSON(`container 'foo' is labelled cutover.enable=false: cutover leaves it alone: refused`)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,5 +244,104 @@ func TestHealth(t *testing.T) {
 	defer ok.Close()
 	if code, body := do(t, "GET", ok.URL+"/health", nil, ""); code != 200 || body != "" {
 		t.Errorf("health: got %d %q, want 200 and an empty body", code, body)
+	}
+}
+
+// ?image= limits the pass whenever it is present: with no value (a script's
+// unset variable) it matches nothing, as Watchtower's did, rather than
+// widening to every container.
+func TestV1UpdateFilters(t *testing.T) {
+	auth := map[string]string{"Authorization": "Bearer " + testKey}
+	for _, tc := range []struct {
+		query    string
+		filtered bool
+		images   string
+	}{
+		{"", false, ""},
+		{"?async=false", false, ""},
+		{"?image=", true, ""},
+		{"?image=,%20,", true, ""},
+		{"?image=&image=", true, ""},
+		{"?image=foo/bar,", true, "foo/bar"},
+	} {
+		p := &fakePasses{}
+		srv := newTestServer(t, &fakeDeployer{}, p)
+		code, body := do(t, "GET", srv.URL+"/v1/update"+tc.query, auth, "")
+		if code != 200 || len(p.reqs) != 1 {
+			t.Errorf("GET /v1/update%s: got %d %s and %d passes, want 200 and one pass", tc.query, code, body, len(p.reqs))
+			continue
+		}
+		r := p.reqs[0]
+		if r.Filtered != tc.filtered || strings.Join(r.Images, " ") != tc.images {
+			t.Errorf("GET /v1/update%s: asked for filtered=%v images %q, want filtered=%v images %q", tc.query, r.Filtered, r.Images, tc.filtered, tc.images)
+		}
+	}
+	p := &fakePasses{}
+	srv := newTestServer(t, &fakeDeployer{}, p)
+	digest := "sha256:" + strings.Repeat("0", 64)
+	code, body := do(t, "GET", srv.URL+"/v1/update?image=nginx@"+digest, auth, "")
+	if want := errJSON(`image \"nginx@` + digest + `\": ?image= names repositories, and containers are matched without tag or digest: leave out \"@` + digest + `\"`); code != 400 || strings.TrimSpace(body) != want {
+		t.Errorf("?image= with a digest: got %d %s, want 400 %s", code, body, want)
+	}
+	if len(p.reqs) != 0 {
+		t.Errorf("a refused request started a pass: %+v", p.reqs)
+	}
+}
+
+type busyPasses struct{ fakePasses }
+
+func (b *busyPasses) Trigger(context.Context, daemon.Request) (daemon.Report, error) {
+	return daemon.Report{}, daemon.ErrBusy
+}
+
+func (b *busyPasses) TriggerAsync(daemon.Request) (string, error) { return "", daemon.ErrBusy }
+
+func TestV1UpdateBusy(t *testing.T) {
+	srv := httptest.NewServer(New(Deps{Key: apikey.Given(testKey, "test"), Passes: &busyPasses{}}).Handler())
+	defer srv.Close()
+	for _, q := range []string{"", "?async=true"} {
+		code, body := do(t, "POST", srv.URL+"/v1/update"+q, map[string]string{"Authorization": "Bearer " + testKey}, "")
+		if want := errJSON(daemon.ErrBusy.Error()); code != 503 || strings.TrimSpace(body) != want {
+			t.Errorf("POST /v1/update%s with the queue full: got %d %s, want 503 %s", q, code, body, want)
+		}
+	}
+}
+
+// The deploy's admission goes with every deploy, synchronous or not.
+func TestDeployCarriesAdmission(t *testing.T) {
+	d := &fakeDeployer{out: engine.Outcome{Result: engine.ResultUpdated}}
+	asked := make(chan string, 2)
+	admit := func(c engine.Container, ref engine.Reference) error { asked <- ref.Normal; return nil }
+	srv := httptest.NewServer(New(Deps{Key: apikey.Given(testKey, "test"), Deployer: d, DeployAdmit: admit, Jobs: &memJobs{m: map[string][]byte{}}}).Handler())
+	defer srv.Close()
+	for _, q := range []string{"", "?wait=false"} {
+		if code, body := do(t, "POST", srv.URL+"/update"+q, jsonKey, `{"container":"foo","image":"foo:2"}`); code/100 != 2 {
+			t.Fatalf("POST /update%s: got %d %s", q, code, body)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d.mu.Lock()
+		n := len(d.calls)
+		d.mu.Unlock()
+		if n == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, c := range d.calls {
+		if c.Admit == nil {
+			t.Errorf("deploy %d reached the engine without its admission", i)
+			continue
+		}
+		_ = c.Admit(engine.Container{}, engine.Reference{Normal: c.Image})
+		if got := <-asked; got != "foo:2" {
+			t.Errorf("deploy %d: admission asked about %q, want foo:2", i, got)
+		}
+	}
+	if len(d.calls) != 2 {
+		t.Errorf("deploys: got %d, want 2", len(d.calls))
 	}
 }

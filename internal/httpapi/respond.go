@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/engine"
 )
 
@@ -32,10 +33,14 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, engine.ErrPull):
 		return http.StatusBadGateway
-	case errors.Is(err, engine.ErrRefused):
+	case errors.Is(err, engine.ErrUnswappable):
 		return http.StatusConflict
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized
+	case errors.As(err, new(errWrongKey)), errors.Is(err, engine.ErrRefused):
+		return http.StatusForbidden
+	case errors.Is(err, daemon.ErrBusy):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -45,9 +50,18 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSONError(w, statusOf(err), err.Error())
 }
 
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// errorJSON is every JSON error: "error" as cutover and Watchtower clients
+// read it, and the same text as "message", where autodok put it.
+type errorJSON struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
 }
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorBody(msg))
+}
+
+func errorBody(msg string) errorJSON { return errorJSON{Error: msg, Message: msg} }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

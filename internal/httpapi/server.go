@@ -16,7 +16,7 @@ import (
 // Passes runs update passes.
 type Passes interface {
 	Trigger(ctx context.Context, req daemon.Request) (daemon.Report, error)
-	TriggerAsync(req daemon.Request) string
+	TriggerAsync(req daemon.Request) (string, error)
 }
 
 // Deployer recreates one container on a given image.
@@ -37,10 +37,18 @@ type JobStore interface {
 
 // Deps are what the server calls. Nil fields turn their surface off.
 type Deps struct {
-	Key      apikey.Key
-	Passes   Passes       // /v1/update; nil unless --http-api-update
-	Metrics  http.Handler // /v1/metrics; nil unless --http-api-metrics
-	Deployer Deployer     // /update
+	// Key is cutover's API key: it unlocks the deploy webhook and the
+	// dashboard, and /v1/* too unless WatchtowerKey is set.
+	Key apikey.Key
+	// WatchtowerKey, when set, is Watchtower's API token: it unlocks /v1/*
+	// and nothing else, and Key no longer unlocks /v1/*.
+	WatchtowerKey apikey.Key
+	Passes        Passes       // /v1/update; nil unless --http-api-update
+	Metrics       http.Handler // /v1/metrics; nil unless --http-api-metrics
+	Deployer      Deployer     // /update
+	// DeployAdmit, when set, decides whether a deploy may go ahead (see
+	// engine.DeployRequest.Admit).
+	DeployAdmit func(engine.Container, engine.Reference) error
 	// Events, when set, hears every deploy's progress too, so every surface
 	// shows it.
 	Events engine.Sink
@@ -67,11 +75,11 @@ func New(deps Deps) *Server {
 	s.jobs = newJobs(deps.Jobs, deps.Log)
 	s.mux.HandleFunc("GET /health", s.health)
 	if deps.Passes != nil {
-		s.mux.Handle("GET /v1/update", s.machine(s.v1Update))
-		s.mux.Handle("POST /v1/update", s.machine(s.v1Update))
+		s.mux.Handle("GET /v1/update", s.watchtower(s.v1Update))
+		s.mux.Handle("POST /v1/update", s.watchtower(s.v1Update))
 	}
 	if deps.Metrics != nil {
-		s.mux.Handle("GET /v1/metrics", s.machine(deps.Metrics.ServeHTTP))
+		s.mux.Handle("GET /v1/metrics", s.watchtower(deps.Metrics.ServeHTTP))
 	}
 	if deps.Deployer != nil {
 		s.mux.Handle("POST /update", s.machine(s.deploy))

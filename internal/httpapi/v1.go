@@ -36,30 +36,18 @@ type outcomeJSON struct {
 // repository is named in ?image= (comma separated, repeatable), and answers
 // with its report; ?async=true answers 202 at once with the pass id.
 func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
-	// A pair that does not parse must not vanish: without its image filter
-	// the pass would update every container.
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	req, async, err := parseV1Update(r.URL.RawQuery)
 	if err != nil {
-		writeError(w, badRequestf("malformed query: %v", err))
+		writeError(w, err)
 		return
 	}
-	var images []string
-	for _, v := range q["image"] {
-		for _, img := range strings.Split(v, ",") {
-			img = strings.TrimSpace(img)
-			if img == "" {
-				continue
-			}
-			if _, err := engine.ParseReference(img); err != nil {
-				writeError(w, badRequestf("image %q: %v", img, err))
-				return
-			}
-			images = append(images, img)
+	if async {
+		id, err := s.deps.Passes.TriggerAsync(req)
+		if err != nil {
+			writeError(w, err)
+			return
 		}
-	}
-	req := daemon.Request{Images: images}
-	if async, _ := strconv.ParseBool(q.Get("async")); async {
-		writeJSON(w, http.StatusAccepted, map[string]string{"id": s.deps.Passes.TriggerAsync(req), "status": "queued"})
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "queued"})
 		return
 	}
 	rep, err := s.deps.Passes.Trigger(r.Context(), req)
@@ -68,6 +56,38 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, passReportJSON(rep))
+}
+
+// parseV1Update reads ?image= and ?async=. An image parameter that is
+// present limits the pass even when its values are empty (?image=, as a
+// script with an unset variable sends it): like Watchtower, cutover then
+// updates nothing rather than everything. A pair that does not parse must
+// not vanish either, for the same reason.
+func parseV1Update(rawQuery string) (daemon.Request, bool, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return daemon.Request{}, false, badRequestf("malformed query: %v", err)
+	}
+	_, filtered := q["image"]
+	req := daemon.Request{Filtered: filtered}
+	for _, v := range q["image"] {
+		for _, img := range strings.Split(v, ",") {
+			img = strings.TrimSpace(img)
+			if img == "" {
+				continue
+			}
+			ref, err := engine.ParseReference(img)
+			if err != nil {
+				return daemon.Request{}, false, badRequestf("image %q: %v", img, err)
+			}
+			if ref.Pinned() {
+				return daemon.Request{}, false, badRequestf("image %q: ?image= names repositories, and containers are matched without tag or digest: leave out %q", img, "@"+ref.Digest)
+			}
+			req.Images = append(req.Images, img)
+		}
+	}
+	async, _ := strconv.ParseBool(q.Get("async"))
+	return req, async, nil
 }
 
 func passReportJSON(r daemon.Report) passJSON {

@@ -215,13 +215,16 @@ func (c *Client) describe(ctx context.Context, host string, err error) error {
 	return describe(ctx, err)
 }
 
-// Auth returns the credentials configured for ref's registry.
+// Auth returns the credentials configured for ref's registry. ref may be
+// pinned to a digest ("repo@sha256:...", "repo:tag@sha256:..."): a deploy
+// pulls those.
 func (c *Client) Auth(ctx context.Context, ref string) (engine.Auth, error) {
-	tag, err := c.parse(ref)
+	parsed, err := name.ParseReference(ref, name.WithDefaultTag("latest"))
 	if err != nil {
-		return engine.Auth{}, err
+		return engine.Auth{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
-	a, err := authn.Resolve(ctx, c.opts.Keychain, tag.Context())
+	repo := parsed.Context()
+	a, err := authn.Resolve(ctx, c.opts.Keychain, repo)
 	if err != nil {
 		return engine.Auth{}, err
 	}
@@ -230,7 +233,7 @@ func (c *Client) Auth(ctx context.Context, ref string) (engine.Auth, error) {
 		return engine.Auth{}, err
 	}
 	return engine.Auth{
-		ServerAddress: tag.RegistryStr(),
+		ServerAddress: repo.RegistryStr(),
 		Username:      cfg.Username,
 		Password:      cfg.Password,
 		IdentityToken: cfg.IdentityToken,

@@ -64,7 +64,11 @@ func TestIntegrationDashboardScreenshot(t *testing.T) {
 	}
 
 	data := t.TempDir()
-	base := startServe(t, data, append([]string{"--ui-password", "correct horse", "--health-grace", "1s", "--http-api-token", "screenshot-key"}, names...)...)
+	// The API key the dashboard's API takes, known in advance.
+	if err := os.WriteFile(filepath.Join(data, "api_key"), []byte("screenshot-key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := startServe(t, data, append([]string{"--ui-password", "correct horse", "--health-grace", "1s"}, names...)...)
 	// The first check runs in the background after the start.
 	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(get(t, base+"/api/images", "screenshot-key"), `"shop-api"`) {

@@ -29,7 +29,8 @@ type file struct {
 	ctype string
 }
 
-// Handler serves the page at / and its files under /assets/.
+// Handler serves the page at / (and at /login.html) and its files under
+// /assets/.
 func Handler() http.Handler {
 	byPath := map[string]file{}
 	_ = fs.WalkDir(files, ".", func(p string, e fs.DirEntry, err error) error {
@@ -49,6 +50,9 @@ func Handler() http.Handler {
 		return nil
 	})
 	byPath["/"] = byPath["/index.html"]
+	// Image Watch's login page: the page shows its login form when there
+	// is no session.
+	byPath["/login.html"] = byPath["/index.html"]
 	delete(byPath, "/index.html")
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

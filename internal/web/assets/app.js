@@ -243,7 +243,7 @@ $('prune').addEventListener('click', async () => {
   b.disabled = true;
   $('prune-result').textContent = 'Removing…';
   try {
-    const res = await api('POST', '/api/prune');
+    const res = await api('POST', '/api/prune?wait=true');
     if (res.ok && res.data) {
       const n = res.data.images_deleted.length;
       $('prune-result').textContent = n === 0

@@ -1,0 +1,67 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/engine"
+)
+
+func scrape(t *testing.T, m *Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/metrics", nil))
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+func stale(names ...string) []engine.ContainerStatus {
+	var out []engine.ContainerStatus
+	for _, n := range names {
+		out = append(out, engine.ContainerStatus{Container: engine.Container{Name: n}, Status: engine.StatusOutdated})
+	}
+	return out
+}
+
+// watchtower_containers_updated counts as Watchtower's did: updated plus
+// stale, a stale container being one found outdated and neither updated nor
+// failed.
+func TestContainersUpdatedCountsStale(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    daemon.Report
+		want string
+	}{
+		{"monitor-only", daemon.Report{Summary: engine.Summary{Scanned: 3, Skipped: 2, Outcomes: []engine.Outcome{
+			{Container: "a", Result: engine.ResultSkipped}, {Container: "b", Result: engine.ResultSkipped}}}, Stale: stale("a", "b")},
+			"watchtower_containers_updated 2"},
+		{"updated, failed and stale", daemon.Report{Summary: engine.Summary{Scanned: 4, Updated: 1, Failed: 2, Outcomes: []engine.Outcome{
+			{Container: "a", Result: engine.ResultUpdated}, {Container: "b", Result: engine.ResultFailed},
+			{Container: "c", Result: engine.ResultRolledBack}, {Container: "d", Result: engine.ResultSkipped}}}, Stale: stale("a", "b", "c", "d")},
+			"watchtower_containers_updated 2"},
+		{"nothing outdated", daemon.Report{Summary: engine.Summary{Scanned: 2}}, "watchtower_containers_updated 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(func() float64 { return 0 })
+			m.PassFinished(context.Background(), tc.r, engine.Report{})
+			if got := scrape(t, m); !strings.Contains(got, "\n"+tc.want+"\n") {
+				t.Errorf("after a pass with %+v and stale %d: want a line %q in\n%s", tc.r.Outcomes, len(tc.r.Stale), tc.want, got)
+			}
+		})
+	}
+}
+
+// /v1/metrics carries the Go and process collectors Watchtower's default
+// registry had.
+func TestStandardCollectors(t *testing.T) {
+	got := scrape(t, New(func() float64 { return 0 }))
+	for _, want := range []string{"go_goroutines ", "go_memstats_alloc_bytes ", "process_resident_memory_bytes ", "process_cpu_seconds_total ", "watchtower_scans_total 0"} {
+		if !strings.Contains(got, "\n"+want) {
+			t.Errorf("metrics: want a line starting %q in\n%s", want, got)
+		}
+	}
+}
