@@ -24,10 +24,17 @@ type result struct {
 // and fast health gates, and returns what it printed.
 func cutover(t *testing.T, args ...string) result {
 	t.Helper()
+	return cutoverIn(t, t.TempDir(), args...)
+}
+
+// cutoverIn is cutover with the data directory given, for commands that
+// must see what earlier ones kept (the journal, held versions).
+func cutoverIn(t *testing.T, data string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	full := append([]string{"--data-dir", t.TempDir(), "--health-grace", "1s", "--health-timeout", "30s"}, args...)
+	full := append([]string{"--data-dir", data, "--health-grace", "1s", "--health-timeout", "30s"}, args...)
 	code := cli.Run(ctx, full, &out, &errOut)
 	t.Logf("cutover %s -> exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errOut.String())
 	return result{out.String(), errOut.String(), code}

@@ -122,8 +122,11 @@ func writePlan(w io.Writer, plan engine.Plan) {
 
 func writeSummary(w io.Writer, s engine.Summary) {
 	for _, o := range s.Outcomes {
-		if o.Result == engine.ResultUpdated {
+		switch {
+		case o.Result == engine.ResultUpdated:
 			fmt.Fprintf(w, "updated %s (%s): %s -> %s in %s\n", o.Container, o.Image, engine.ShortDigest(o.OldDigest), engine.ShortDigest(o.NewDigest), o.Duration.Round(1e7))
+		case o.Result == engine.ResultSkipped && o.Container != "" && o.Err != nil:
+			fmt.Fprintf(w, "skipped %s: %v\n", o.Container, o.Err)
 		}
 	}
 	fmt.Fprintf(w, "%d scanned, %d updated, %d failed, %d skipped\n", s.Scanned, s.Updated, s.Failed, s.Skipped)

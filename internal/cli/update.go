@@ -10,7 +10,7 @@ import (
 )
 
 func newUpdateCmd(g *globalOptions) *cobra.Command {
-	var dryRun, cleanup bool
+	var dryRun, cleanup, force bool
 	cmd := &cobra.Command{
 		Use:   "update [NAME...]",
 		Short: "Update the outdated containers among those named (default: all not excluded by label)",
@@ -37,13 +37,13 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			plan := a.engine.Plan(report, engine.PlanOptions{Explicit: len(names) > 0})
+			plan := a.engine.Plan(report, engine.PlanOptions{Explicit: len(names) > 0, Force: force})
 			if dryRun {
 				writePlan(out, plan)
 				return nil
 			}
 			p := newProgressPrinter(out, isTerminal(out))
-			sum := a.engine.Apply(ctx, plan, engine.ApplyOptions{Cleanup: cleanup}, p)
+			sum := a.engine.Apply(ctx, plan, engine.ApplyOptions{Cleanup: cleanup, Force: force}, p)
 			p.finish()
 			writeSummary(out, sum)
 			if sum.Failed > 0 {
@@ -54,5 +54,6 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be updated and change nothing")
 	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "remove old images once no container uses them")
+	cmd.Flags().BoolVar(&force, "force", false, "update paused containers too (unpaused, stopped and replaced by a running one)")
 	return cmd
 }

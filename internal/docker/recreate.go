@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -158,6 +159,7 @@ func (r *Runtime) replacementHostConfig(ctx context.Context, old container.Inspe
 			hc.NetworkMode = container.NetworkMode("container:" + strings.TrimPrefix(peer.Name, "/"))
 		}
 	}
+	hc.Links = linksByName(hc.Links)
 	if fresh {
 		return &hc, nil
 	}
@@ -211,6 +213,31 @@ func withMarks(labels, marks map[string]string) map[string]string {
 	}
 	for k, v := range marks {
 		out[k] = v
+	}
+	return out
+}
+
+// linksByName turns the links an inspect shows ("/db:/web/db") into the
+// form create takes ("db:db"), naming each linked container by the name its
+// swap gives back to it: the engine makes a link follow its container
+// through a rename, so a container linked to one cutover swapped names the
+// old copy, renamed aside, or gone.
+func linksByName(links []string) []string {
+	if len(links) == 0 {
+		return links
+	}
+	out := make([]string, 0, len(links))
+	for _, l := range links {
+		target, alias, found := strings.Cut(l, ":")
+		target = strings.TrimPrefix(target, "/")
+		for _, suffix := range []string{engine.AsideSuffix, engine.RetiredSuffix, engine.NewSuffix} {
+			target = strings.TrimSuffix(target, suffix)
+		}
+		if !found {
+			out = append(out, target)
+			continue
+		}
+		out = append(out, target+":"+path.Base(alias))
 	}
 	return out
 }

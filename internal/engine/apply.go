@@ -231,7 +231,10 @@ func (e *Engine) refreshDependents(ctx context.Context, waiting []Container, swa
 			return
 		}
 		how := "restarted"
-		if ref := c.NetworkContainer; ref != "" && e.nameOf(ctx, ref) != ref {
+		if linksTo(c, swapped, all) || (c.NetworkContainer != "" && e.nameOf(ctx, c.NetworkContainer) != c.NetworkContainer) {
+			// A link, like a network container named by id, still points at
+			// the container swapped away: only a new container points at
+			// its successor.
 			how = "recreated"
 			err = e.recreateInPlace(ctx, c)
 		} else {
@@ -247,6 +250,18 @@ func (e *Engine) refreshDependents(ctx context.Context, waiting []Container, swa
 		e.log.Info(how+" dependent container", "container", c.Name)
 		sink.Emit(Event{Time: e.opts.Now(), Container: c.Name, Image: c.Image, Phase: PhaseDone, Message: how + " after a container it depends on"})
 	}
+}
+
+// linksTo reports whether c has a legacy link to a swapped container.
+func linksTo(c Container, swapped map[string]bool, all []Container) bool {
+	for _, l := range c.Links {
+		for _, d := range dependencies(Container{Name: c.Name, Links: []string{l}}, all) {
+			if swapped[d] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // recreateInPlace swaps c for a copy on the very image it runs. The copy

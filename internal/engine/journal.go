@@ -77,6 +77,11 @@ type SwapRecord struct {
 	// the swap. Until then, until Until, the swap is left to it.
 	Manager bool      `json:"manager,omitempty"`
 	Until   time.Time `json:"until,omitzero"`
+	// Settled marks a swap that was settled before its new container was
+	// known: the engine may still finish creating it after the process that
+	// asked was killed. The entry stays, so that container is known as a
+	// leftover of this swap when it shows up.
+	Settled bool `json:"settled,omitempty"`
 }
 
 // Journal keeps swap records in durable storage.

@@ -40,12 +40,12 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 	if err != nil {
 		return rep, err
 	}
-	recs, err := e.journaled(ctx)
+	recs, settled, err := e.journaled(ctx)
 	if err != nil {
 		e.log.Warn("cannot read the swap journal; recovering from the engine's state only", "err", err)
 	}
 	for _, c := range all {
-		e.addLeftover(recs, c)
+		e.addLeftover(recs, settled, c)
 	}
 	for _, c := range all {
 		if p := recs[c.Name]; p != nil {
@@ -59,6 +59,9 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		p := recs[name]
+		if p.rec.Settled {
+			continue
+		}
 		if p.inFlightElsewhere(e.opts.Now()) {
 			e.log.Debug("leaving a recent swap alone: another process may be making it", "container", name)
 			continue
@@ -106,7 +109,7 @@ func (e *Engine) Abandoned(ctx context.Context) bool {
 // settleLeftovers settles what an earlier swap of the named container left,
 // before a new swap of it: the caller holds its lock.
 func (e *Engine) settleLeftovers(ctx context.Context, name string) error {
-	recs, err := e.journaled(ctx)
+	recs, settled, err := e.journaled(ctx)
 	if err != nil {
 		return fmt.Errorf("read the swap journal: %w", err)
 	}
@@ -121,11 +124,11 @@ func (e *Engine) settleLeftovers(ctx context.Context, name string) error {
 			return err
 		}
 		if ok && c.Name == name+suffix {
-			e.addLeftover(recs, c)
+			e.addLeftover(recs, settled, c)
 		}
 	}
 	p := recs[name]
-	if p == nil {
+	if p == nil || p.rec.Settled {
 		return nil
 	}
 	if c, ok, err := e.find(ctx, name); err != nil {
@@ -158,38 +161,58 @@ func (p *pendingSwap) inFlightElsewhere(now time.Time) bool {
 	return !p.journaled && now.Before(p.until)
 }
 
-// journaled returns the journal's unfinished swaps by container name. Of
-// several for one name, only the newest is kept: the older ones were
-// settled before it began.
-func (e *Engine) journaled(ctx context.Context) (map[string]*pendingSwap, error) {
-	out := map[string]*pendingSwap{}
+// journaled returns the journal's unfinished swaps by container name, and
+// its settled ones (see SwapRecord.Settled) by swap id. Of several
+// unfinished swaps of one name, only the newest is kept: the older ones
+// were settled before it began. A settled entry is dropped once its new
+// container could no longer appear.
+func (e *Engine) journaled(ctx context.Context) (map[string]*pendingSwap, map[string]SwapRecord, error) {
+	out, settled := map[string]*pendingSwap{}, map[string]SwapRecord{}
 	if e.opts.Journal == nil {
-		return out, nil
+		return out, settled, nil
 	}
 	recs, err := e.opts.Journal.Swaps(ctx)
 	if err != nil {
-		return out, err
+		return out, settled, err
 	}
 	sort.Slice(recs, func(a, b int) bool { return recs[a].Started.Before(recs[b].Started) })
 	for i := range recs {
-		if prev := out[recs[i].Name]; prev != nil {
+		r := &recs[i]
+		if r.Settled {
+			if e.opts.Now().Sub(r.Started) > e.opts.OrphanAge {
+				e.forget(ctx, r)
+			} else {
+				settled[r.ID] = *r
+			}
+			continue
+		}
+		if prev := out[r.Name]; prev != nil {
 			e.forget(ctx, prev.rec)
 		}
-		out[recs[i].Name] = &pendingSwap{rec: &recs[i], journaled: true}
+		out[r.Name] = &pendingSwap{rec: r, journaled: true}
 	}
-	return out, nil
+	return out, settled, nil
 }
 
 // addLeftover adds what container c says of an unfinished swap to recs: a
 // container under a temporary name is a leftover; the one under the name a
 // leftover belongs to may be either copy.
-func (e *Engine) addLeftover(recs map[string]*pendingSwap, c Container) {
+func (e *Engine) addLeftover(recs map[string]*pendingSwap, settled map[string]SwapRecord, c Container) {
 	base, role := swapRole(c)
 	if role == "" {
 		return
 	}
 	if e.opts.Claims != nil && !e.opts.Claims(c, base) {
 		return
+	}
+	if s, ok := settled[c.Labels[SwapLabelID]]; ok && role == "new" && c.Labels[SwapLabelRole] == "new" {
+		if p := recs[base]; p == nil || !p.journaled {
+			// The new container of a swap settled without it: the engine
+			// finished creating it after its process was killed.
+			s.Settled, s.NewID = false, c.ID
+			recs[base] = &pendingSwap{rec: &s, journaled: true}
+			return
+		}
 	}
 	p := recs[base]
 	if p == nil {

@@ -445,3 +445,29 @@ func TestNoRestartLeavesTheStartToTheProcessManager(t *testing.T) {
 		}
 	})
 }
+
+func TestNewContainerCreatedAfterItsProcessDiedIsALeftoverOfItsSwap(t *testing.T) {
+	rt, reg, _ := world(t)
+	j := &memJournal{}
+	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
+	// The process was killed while the engine created the new container:
+	// the journal knows the swap, not the container.
+	j.SaveSwap(context.Background(), SwapRecord{Version: journalVersion, ID: "s1", Name: "app", OldID: "a000000000000000", WasRunning: true, Step: StepCreated, Started: time.Now()})
+	e := New(rt, reg, nil, nil, Options{Journal: j})
+	if _, err := e.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Then the engine finishes the create.
+	rt.addContainer(Container{ID: "b000000000000000", Name: "app-cutover-new", Image: "127.0.0.1:5000/app", ImageID: "sha256:img2", State: StateCreated,
+		Created: time.Now(), Labels: map[string]string{SwapLabelID: "s1", SwapLabelRole: "new", SwapLabelOf: "app", SwapLabelUntil: time.Now().Add(time.Hour).Format(time.RFC3339)}})
+	rep, err := e.Recover(context.Background())
+	if err != nil || len(rep.RolledBack) != 1 {
+		t.Fatalf("recovery once the late container shows: got %+v %v, want it removed, app rolled back", rep, err)
+	}
+	if c := only(t, rt, "app"); c.ID != "a000000000000000" || !c.Running() {
+		t.Errorf("app: got %s %s, want the old one running", c.ID, c.State)
+	}
+	if recs, _ := j.Swaps(context.Background()); len(recs) != 0 {
+		t.Errorf("journal: got %+v, want it empty", recs)
+	}
+}

@@ -88,8 +88,8 @@ func (e *Engine) look(ctx context.Context, rec *SwapRecord) (copies, error) {
 //   - if both are gone, the old one is rebuilt from its journaled
 //     definition.
 func survivor(rec *SwapRecord, cp copies) (verdict, error) {
-	oldOK := cp.hasOld && !cp.old.Wrecked()
-	newOK := cp.hasNew && !cp.new.Wrecked()
+	oldOK := cp.hasOld && serves(cp.old)
+	newOK := cp.hasNew && serves(cp.new)
 	switch {
 	case rec.Healthy && newOK:
 		return keptNewCopy, nil
@@ -101,6 +101,13 @@ func survivor(rec *SwapRecord, cp copies) (verdict, error) {
 		return rebuiltOld, nil
 	}
 	return 0, errors.New("neither the old nor the new container can serve, and no definition was journaled to rebuild the old one")
+}
+
+// serves reports whether a copy can still serve: not dead, not being
+// removed, and not one that stopped and that the engine is about to delete
+// (AutoRemove).
+func serves(c Container) bool {
+	return !c.Wrecked() && !(c.AutoRemove && !c.Up() && c.State != StateCreated)
 }
 
 // rollback settles a swap whose new container failed, and says how it
@@ -159,13 +166,24 @@ func (e *Engine) settle(ctx context.Context, rec *SwapRecord) (verdict, error) {
 	case restoredOld:
 		v, err = e.restoreOld(ctx, rec, cp)
 	case rebuiltOld:
-		err = e.rebuildOld(ctx, rec)
+		err = e.rebuildOld(ctx, rec, cp)
 	}
 	if err != nil {
 		return 0, err
 	}
-	e.forget(ctx, rec)
+	e.retire(ctx, rec)
 	return v, nil
+}
+
+// retire clears a settled swap's journal entry, or keeps it as settled when
+// the swap's new container may still appear (see SwapRecord.Settled).
+func (e *Engine) retire(ctx context.Context, rec *SwapRecord) {
+	if rec.NewID != "" || rec.Manager || rec.Step != StepCreated {
+		e.forget(ctx, rec)
+		return
+	}
+	rec.Settled = true
+	e.journal(ctx, rec, rec.Step)
 }
 
 // keepNew gives the new container the name, runs it if the old one ran,
@@ -266,8 +284,20 @@ func (e *Engine) startOld(ctx context.Context, old Container) error {
 }
 
 // rebuildOld creates the old container again from its journaled definition,
-// on its image, and starts it if it ran.
-func (e *Engine) rebuildOld(ctx context.Context, rec *SwapRecord) error {
+// on its image, and starts it if it ran. What is left of the copies (one
+// the engine is deleting) is removed first: it may hold the name.
+func (e *Engine) rebuildOld(ctx context.Context, rec *SwapRecord, cp copies) error {
+	for _, c := range []struct {
+		ok bool
+		c  Container
+	}{{cp.hasOld, cp.old}, {cp.hasNew, cp.new}} {
+		if !c.ok {
+			continue
+		}
+		if err := e.rt.Remove(ctx, c.c.ID, false); err != nil && !IsNotFound(err) {
+			return fmt.Errorf("remove what is left of %s: %w", c.c.Name, err)
+		}
+	}
 	e.retag(ctx, rec)
 	id, err := e.rt.Rebuild(ctx, rec.Definition, rec.Name)
 	if err != nil {

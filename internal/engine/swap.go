@@ -83,12 +83,6 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	if reason := refusal(old, so.force); reason != "" {
 		return finish(ResultSkipped, errors.New(reason))
 	}
-	if self, err := e.isSelf(ctx, old); err != nil {
-		return finish(ResultFailed, err)
-	} else if self {
-		s.Container = old
-		return e.handOver(ctx, s, sink)
-	}
 	img, err := e.rt.Image(ctx, s.Image)
 	if err != nil {
 		return finish(ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err))
@@ -98,6 +92,12 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	}
 	if img.ID == old.ImageID && !so.force {
 		return finish(ResultFresh, nil)
+	}
+	if self, err := e.isSelf(ctx, old); err != nil {
+		return finish(ResultFailed, err)
+	} else if self {
+		s.Container = old
+		return e.handOver(ctx, s, sink)
 	}
 
 	if err := e.preUpdate(ctx, old); errors.Is(err, errHookSkip) {
@@ -249,7 +249,9 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, so sw
 	}
 	newID, err := e.rt.CreateReplacement(ctx, old, Replacement{Image: image, Name: tmp, Marks: marks, FreshVolumes: so.freshVolumes})
 	if err != nil {
-		e.forget(ctx, rec)
+		// The engine may still make it (a create that timed out): the
+		// entry stays to recognise it.
+		e.retire(ctx, rec)
 		return fmt.Errorf("create new container: %w", err)
 	}
 	rec.NewID = newID
