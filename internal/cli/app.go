@@ -41,7 +41,7 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 	if err := g.validate(); err != nil {
 		return nil, err
 	}
-	rt, err := docker.New(g.host)
+	rt, err := docker.New(g.host, g.dockerOptions()...)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUnreachable, Err: fmt.Errorf("docker engine address: %w (set --host or DOCKER_HOST)", err)}
 	}

@@ -30,7 +30,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), reportJSON(report))
 			}
-			writeReportTable(cmd.OutOrStdout(), report, isTerminal(cmd.OutOrStdout()))
+			writeReportTable(cmd.OutOrStdout(), report, g.color(cmd.OutOrStdout()))
 			return nil
 		},
 	}

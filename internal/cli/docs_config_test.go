@@ -72,3 +72,61 @@ func checkFlags(t *testing.T, doc, cmd, help string) {
 		}
 	}
 }
+
+// TestConfigurationDocListsWatchtowersSettings checks the Watchtower section
+// of docs/configuration.md against testdata/watchtower-compat.tsv: one row
+// per flag or variable of the table, naming its flag, shorthand and
+// variable, and no row the table does not have.
+func TestConfigurationDocListsWatchtowersSettings(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Watchtower's flags and variables\n")
+	if !ok {
+		t.Fatal("docs/configuration.md: no section \"## Watchtower's flags and variables\"")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	docRows := map[string]string{}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| ") || len(cells) != 3 || strings.HasPrefix(line, "| Watchtower |") || strings.HasPrefix(line, "| ---") {
+			continue
+		}
+		key := strings.TrimPrefix(cells[0], "| ")
+		if key == "–" {
+			key = cells[1]
+		}
+		docRows[key] = line
+	}
+	for _, r := range readCompatTable(t) {
+		key := "`" + r.flag + "`"
+		switch {
+		case r.flag == "-":
+			key = "`" + r.variable + "`"
+		case r.flag == "NAME...":
+			key = "`NAME...` (positional)"
+		}
+		var line string
+		for k, l := range docRows {
+			if strings.HasPrefix(k, key) {
+				line = l
+				delete(docRows, k)
+				break
+			}
+		}
+		if line == "" {
+			t.Errorf("docs/configuration.md: no row for Watchtower's %s", r.name())
+			continue
+		}
+		if r.short != "-" && !strings.Contains(line, "`"+r.short+"`") {
+			t.Errorf("docs/configuration.md: the row of %s does not name its shorthand %s", r.flag, r.short)
+		}
+		if r.variable != "-" && !strings.Contains(line, "`"+r.variable+"`") {
+			t.Errorf("docs/configuration.md: the row of %s does not name its variable %s", r.name(), r.variable)
+		}
+	}
+	for k := range docRows {
+		t.Errorf("docs/configuration.md: row %s is not in testdata/watchtower-compat.tsv", k)
+	}
+}

@@ -81,7 +81,7 @@ func FuzzApplyEnv(f *testing.F) {
 			value = strings.ReplaceAll(value, "\x00", "") // the environment cannot hold NUL
 			t.Setenv(env, value)
 		}
-		err := applyEnv(fs)
+		_, err := applyEnv(fs)
 		if got := fs.Lookup("data-dir").Value.String(); got != "/from-the-command-line" {
 			t.Fatalf("%s=%q: --data-dir became %q, want the command line's value kept", env, value, got)
 		}

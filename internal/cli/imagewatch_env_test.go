@@ -51,7 +51,7 @@ func TestImageWatchVariables(t *testing.T) {
 				t.Setenv(k, tc.env[k])
 			}
 			fs := imageWatchFlags(t, tc.args...)
-			if err := applyEnv(fs); err != nil {
+			if _, err := applyEnv(fs); err != nil {
 				t.Fatal(err)
 			}
 			if err := applyImageWatchEnv(fs); err != nil {

@@ -9,33 +9,43 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/docker"
 )
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	host          string
+	tlsVerify     bool
+	apiVersion    string
 	dataDir       string
 	logLevel      string
 	logFormat     string
 	debug         bool
 	trace         bool
+	noColor       bool
 	stopTimeout   time.Duration
 	healthTimeout time.Duration
 	healthGrace   time.Duration
 	// restarts bounds how many containers are down at once, each between its
 	// old container's stop and its new one's start.
 	restarts int
+	// env says which flags the environment set; applyEnv fills it.
+	env envReport
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVarP(&g.host, "host", "H", "", "Docker engine address (default from DOCKER_HOST, else the local socket)")
+	f.BoolVarP(&g.tlsVerify, "tlsverify", "v", false, "verify the engine's TLS certificate (with the certificates in DOCKER_CERT_PATH)")
+	f.StringVarP(&g.apiVersion, "api-version", "a", "", "engine API version to use (default: negotiated)")
 	f.StringVar(&g.dataDir, "data-dir", "./data", "directory for cutover's state")
-	f.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default warn for commands, info for serve)")
-	f.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (Watchtower's auto, logfmt and pretty mean text)")
+	f.StringVar(&g.logLevel, "log-level", "", "log level: trace, debug, info, warn, error, fatal or panic (default warn for commands, info for serve)")
+	f.StringVarP(&g.logFormat, "log-format", "l", "text", "log format: text or json (Watchtower's auto, logfmt and pretty mean text)")
 	f.BoolVarP(&g.debug, "debug", "d", false, "shorthand for --log-level debug")
-	f.BoolVar(&g.trace, "trace", false, "accepted for Watchtower compatibility: the same as --debug")
-	f.DurationVar(&g.stopTimeout, "stop-timeout", 10*time.Second, "how long a container gets to stop when it sets no timeout itself")
+	f.BoolVar(&g.trace, "trace", false, "shorthand for --log-level trace, which is debug")
+	f.BoolVar(&g.noColor, "no-color", false, "no colours in tables, even on a terminal")
+	f.DurationVarP(&g.stopTimeout, "stop-timeout", "t", 10*time.Second, "how long a container gets to stop when it sets no timeout itself")
 	f.DurationVar(&g.healthTimeout, "health-timeout", 60*time.Second, "how long a new container gets to become healthy")
 	f.DurationVar(&g.healthGrace, "health-grace", 5*time.Second, "how long a new container without healthcheck must stay up")
 	f.IntVar(&g.restarts, "concurrent-restarts", 1, "how many containers may be down at once, each between its old container's stop and its new one's start")
@@ -46,7 +56,31 @@ func (g *globalOptions) validate() error {
 	if g.restarts < 1 {
 		return fmt.Errorf("--concurrent-restarts %d: want 1 or more", g.restarts)
 	}
+	if g.stopTimeout < 0 {
+		return fmt.Errorf("--stop-timeout %s: want 0 or more", g.stopTimeout)
+	}
 	return nil
+}
+
+// dockerOptions are the connection settings of the flags.
+func (g *globalOptions) dockerOptions() []docker.Option {
+	opts := []docker.Option{docker.WithAPIVersion(g.apiVersion)}
+	if g.tlsVerify {
+		opts = append(opts, docker.WithTLSVerify())
+	}
+	return opts
+}
+
+// color reports whether output to w may be coloured.
+func (g *globalOptions) color(w io.Writer) bool { return !g.noColor && isTerminal(w) }
+
+// slogLevels maps Watchtower's (logrus's) level names to slog's: slog has
+// nothing below debug or above error, so trace is debug, and fatal and
+// panic, which only ever logged a crash, are error.
+var slogLevels = map[string]slog.Level{
+	"trace": slog.LevelDebug, "debug": slog.LevelDebug, "info": slog.LevelInfo,
+	"warn": slog.LevelWarn, "warning": slog.LevelWarn, "error": slog.LevelError,
+	"fatal": slog.LevelError, "panic": slog.LevelError,
 }
 
 // logger builds the process logger; def is the level when none is asked for.
@@ -56,9 +90,11 @@ func (g *globalOptions) logger(w io.Writer, def slog.Level) (*slog.Logger, error
 	case g.debug || g.trace:
 		level = slog.LevelDebug
 	case g.logLevel != "":
-		if err := level.UnmarshalText([]byte(strings.ToUpper(g.logLevel))); err != nil {
-			return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)
+		l, ok := slogLevels[strings.ToLower(strings.TrimSpace(g.logLevel))]
+		if !ok {
+			return nil, fmt.Errorf("--log-level %q: want trace, debug, info, warn, error, fatal or panic", g.logLevel)
 		}
+		level = l
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch strings.ToLower(g.logFormat) {

@@ -43,8 +43,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{}
 	root := &cobra.Command{
-		Use:               "cutover",
-		Short:             "Keep Docker containers on their newest images, safely",
+		Use:   "cutover [NAME...]",
+		Short: "Keep Docker containers on their newest images, safely",
+		Long: `Keep Docker containers on their newest images, safely.
+
+Run with flags and no command, cutover runs serve, as Watchtower's image ran:
+Watchtower's flags (also those not listed here, such as --notifications and
+the --notification-email-*, -slack-*, -msteams-* and -gotify-* settings) and
+its WATCHTOWER_* variables are read. docs/configuration.md lists them all.`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
@@ -58,12 +64,17 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = func(cmd *cobra.Command, names []string) error { return runServe(cmd, g, o, names) }
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if err := applyEnv(cmd.Flags()); err != nil {
+		// Watchtower's HEALTHCHECK must pass whatever else is configured.
+		if hc := cmd.Flags().Lookup("health-check"); hc != nil && hc.Changed {
+			return nil
+		}
+		var err error
+		if g.env, err = applyEnv(cmd.Flags()); err != nil {
 			return err
 		}
 		return applyImageWatchEnv(cmd.Flags())
 	}
 	root.AddCommand(newCheckCmd(g), newUpdateCmd(g), newServeCmd(g), newAPIKeyCmd(g), newRecoverCmd(g), newHandoverCmd(g),
-		newVersionCmd(g), newHealthcheckCmd())
+		newVersionCmd(g), newHealthcheckCmd(), newNotifyUpgradeCmd(g))
 	return root
 }

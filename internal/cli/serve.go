@@ -36,12 +36,17 @@ func newServeCmd(g *globalOptions) *cobra.Command {
 // runServe wires every surface to one engine and runs until ctx ends, or
 // after one pass with --run-once.
 func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []string) error {
+	if o.healthCheck {
+		return healthCheck()
+	}
 	ctx := cmd.Context()
+	fs := cmd.Flags()
 	log, err := g.logger(cmd.ErrOrStderr(), slog.LevelInfo)
 	if err != nil {
 		return err
 	}
-	sched, err := daemon.NewSchedule(time.Duration(o.interval)*time.Second, o.schedule, cmd.Flags().Changed("interval") || os.Getenv("WATCHTOWER_POLL_INTERVAL") != "" || os.Getenv("CUTOVER_INTERVAL") != "")
+	warnings := append(compatWarnings(fs, g, o), g.env.warnings...)
+	sched, err := o.periodic(fs, g.env)
 	if err != nil {
 		return err
 	}
@@ -59,6 +64,15 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	if patterns := admission.Allow.Patterns(); len(patterns) > 0 {
 		log.Info("POST /update deploys only images from the repositories --deploy-allow names", "deploy_allow", strings.Join(patterns, ","))
 	}
+	if err := applyPorcelain(fs, o); err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	notifyOpts, notes, err := o.notify.settings(host)
+	if err != nil {
+		return err
+	}
+	warnings = append(warnings, notes...)
 	key, watchtowerKey, err := loadKeys(g.dataDir, o.httpAPIToken, log)
 	if err != nil {
 		return err
@@ -94,39 +108,71 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	if err := a.recoverSwaps(ctx); err != nil {
 		log.Error(err.Error() + "; retrying before every pass")
 	}
-	policy = daemon.Policy{Default: o.autoUpdateDefault, Toggles: a.store}
+	autoDefault, policyLine := updatePolicy(fs, g.env, o.autoUpdateDefault)
+	policy = daemon.Policy{Default: autoDefault, Toggles: a.store}
 
-	observers := []daemon.Observer{met}
-	if len(o.notificationURLs) > 0 {
-		host, _ := os.Hostname()
-		n, err := notify.New(notify.Options{URLs: o.notificationURLs, Template: o.notificationTemplate, Report: o.notificationReport, Host: host}, a.store, log)
+	stdout := &lockedWriter{w: cmd.OutOrStdout()}
+	observers := []daemon.Observer{met, checkLog{log: log, strategy: o.warnOnHeadFailure}}
+	var notifier *notify.Notifier
+	if len(notifyOpts.URLs) > 0 {
+		notifyOpts.Cleanup, notifyOpts.WarnOnHeadFailure = o.cleanup, o.warnOnHeadFailure
+		if o.notify.logStdout {
+			notifyOpts.Stdout = stdout
+		}
+		notifier, err = notify.New(notifyOpts, a.store, log)
 		if err != nil {
 			return err
 		}
-		observers = append(observers, n)
+		warnings = append(warnings, notifier.Warnings()...)
+		// Runs after the daemon's Shutdown below: the last pass's message
+		// goes out before cutover exits.
+		defer func() {
+			closing, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyOpts.Delay+30*time.Second)
+			defer cancel()
+			notifier.Close(closing)
+		}()
+		observers = append(observers, notifier)
 	}
 	tracker := daemon.NewTracker()
-	snap := daemon.NewSnapshot(a.engine, filter, log)
+	// The dashboard shows containers labelled enable=false; passes leave
+	// them out.
+	shown := filter
+	shown.ShowDisabled = true
+	snap := daemon.NewSnapshot(a.engine, shown, log)
 	if !o.runOnce {
 		observers = append(observers, snap)
 	}
 	d = daemon.New(a.engine, daemon.Options{
 		Filter: filter, Policy: policy,
 		MonitorOnly: o.monitorOnly, LabelTakePrecedence: o.labelTakePrecedence, NoPull: o.noPull,
-		Apply:                  engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped, RemoveVolumes: o.removeVolumes},
-		CheckOnlyWhenScheduled: o.httpAPIUpdate && !o.httpAPIPeriodicPolls,
+		Apply: engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped, RemoveVolumes: o.removeVolumes},
+		// --run-once updates as it did in Watchtower, API mode or not.
+		CheckOnlyWhenScheduled: o.httpAPIUpdate && !o.httpAPIPeriodicPolls && !o.runOnce,
 	}, log, tracker, observers...)
 	defer shutdown(a, d, o.shutdownTimeout, log)
 
-	if !o.noStartupMessage {
-		startupMessage(ctx, log, a, filter, policy, o, sched)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	startup := startupMessage(ctx, a, filter, policy, policyLine, o, sched, notifier)
+	for _, e := range startup {
+		log.Info(e.Message, attrs(e.Data)...)
+	}
+	if notifier != nil && !o.noStartupMessage {
+		for _, w := range warnings {
+			startup = append(startup, notify.Entry{Time: time.Now(), Level: notify.WarnLevel, Message: w, Data: map[string]any{}})
+		}
+		notifier.Startup(ctx, startup)
 	}
 	if o.runOnce {
 		rep, err := d.Trigger(ctx, daemon.Request{Scheduled: true})
 		if err != nil {
 			return err
 		}
-		writeSummary(cmd.OutOrStdout(), rep.Summary)
+		// --porcelain owns stdout, as in Watchtower.
+		if o.porcelain == "" {
+			writeSummary(stdout, rep.Summary)
+		}
 		if rep.Failed > 0 {
 			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%d updates failed", rep.Failed)}
 		}
@@ -205,47 +251,4 @@ func loadKeys(dataDir, token string, log *slog.Logger) (key, watchtower apikey.K
 	}
 	log.Info("the Watchtower API token (--http-api-token) unlocks /v1/* only; POST /update and the dashboard take the API key")
 	return key, apikey.Given(token, "configuration"), nil
-}
-
-// startupMessage says what is watched, what will be auto-updated and why.
-func startupMessage(ctx context.Context, log *slog.Logger, a *app, f daemon.Filter, p daemon.Policy, o *serveOptions, s daemon.Schedule) {
-	cs, err := a.rt.Containers(ctx, f.IncludeStopped || f.IncludeRestarting)
-	if err != nil {
-		log.Warn("cannot list containers for the startup summary", "err", err)
-		return
-	}
-	watched, auto := 0, 0
-	why := map[string]int{}
-	for _, c := range cs {
-		if !f.Admits(c) {
-			continue
-		}
-		watched++
-		if on, reason := p.AutoUpdate(c); on {
-			auto++
-			why[reason]++
-		}
-	}
-	var reasons []string
-	for _, r := range []string{"toggle", "label", "default"} {
-		if why[r] > 0 {
-			reasons = append(reasons, fmt.Sprintf("%d by %s", why[r], r))
-		}
-	}
-	msg := fmt.Sprintf("watching %d containers, auto-updating %d", watched, auto)
-	if len(reasons) > 0 {
-		msg += " (" + strings.Join(reasons, ", ") + ")"
-	}
-	switch {
-	case o.monitorOnly:
-		msg += "; --monitor-only: no container will be updated"
-	case !p.Default && auto < watched:
-		msg += fmt.Sprintf("; the other %d are only monitored because --auto-update-default is false: set it to true (or label containers com.centurylinklabs.watchtower.enable=true) to update them as Watchtower did", watched-auto)
-	}
-	when := "periodic passes " + s.String()
-	if o.httpAPIUpdate && !o.httpAPIPeriodicPolls {
-		when += " check only (updates come through /v1/update; --http-api-periodic-polls to update on schedule)"
-	}
-	log.Info(msg)
-	log.Info(when, "next", s.Next(time.Now()).Format(time.RFC3339))
 }

@@ -99,6 +99,7 @@ func TestIntegrationPeriodicPasses(t *testing.T) {
 			pushU()
 			pushW()
 			before, watchedBefore := imageOf(t, updated), imageOf(t, watched)
+			watchedImage := testenv.Docker(t, "inspect", "--format", "{{.Config.Image}}", watched)
 			n := listenNotifications(t)
 			startServe(t, t.TempDir(), append([]string{"--scope", scope, "--notification-url", n.url}, tc.args...)...)
 			waitFor(t, updated+" updated by a periodic pass", 60*time.Second, func() bool { return imageOf(t, updated) != before })
@@ -110,10 +111,10 @@ func TestIntegrationPeriodicPasses(t *testing.T) {
 			}
 			var updates, findings int
 			for _, m := range n.all() {
-				if strings.Contains(m, updated+" (") && strings.Contains(m, "updated to") {
+				if strings.Contains(m, "Creating /"+updated+"\n") {
 					updates++
 				}
-				if strings.Contains(m, watched+" (") && strings.Contains(m, "a new image is available") {
+				if strings.Contains(m, "Found new "+watchedImage+" image (") {
 					findings++
 				}
 			}
@@ -130,13 +131,21 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		want string
 	}{
 		{[]string{"--interval", "30", "--schedule", "0 0 4 * * *"}, "--schedule and --interval both given: use one"},
-		{[]string{"--schedule", "0 4 * * *"}, `--schedule "0 4 * * *"`},
+		{[]string{"--schedule", "0 4 * *"}, `--schedule "0 4 * *"`},
+		{[]string{"--interval", "30", "--schedule", "0 0 4 * *"}, "--schedule and --interval both given: use one"},
 		{[]string{"--log-format", "xml"}, `--log-format "xml": want text or json`},
 		{[]string{"--check-interval", "0s"}, "--check-interval must be positive, got 0s"},
 		{[]string{"--concurrent-restarts", "0"}, "--concurrent-restarts 0: want 1 or more"},
 		{[]string{"--notification-url", "nope://x"}, "notification URL"},
+		{[]string{"--porcelain", "v2"}, `--porcelain "v2": unknown version (want v1)`},
+		{[]string{"--log-level", "loud"}, `--log-level "loud": want trace, debug, info, warn, error, fatal or panic`},
+		{[]string{"--notifications", "pager"}, `--notifications "pager": unknown type`},
+		{[]string{"--notifications", "gotify"}, "--notification-gotify-url (WATCHTOWER_NOTIFICATION_GOTIFY_URL) is empty"},
+		{[]string{"--stop-timeout", "-1s"}, "--stop-timeout -1s: want 0 or more"},
+		{[]string{"--notifications-level", "loud"}, `--notifications-level: level "loud"`},
 	} {
-		r := cutover(t, append([]string{"serve", "--listen", "127.0.0.1:0"}, tc.args...)...)
+		// A unique scope: should a case start after all, it touches nothing.
+		r := cutover(t, append([]string{"serve", "--listen", "127.0.0.1:0", "--scope", testenv.Name(t, "refused")}, tc.args...)...)
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("serve %v: exit %d, stderr %q; want a failure saying %q", tc.args, r.code, r.stderr, tc.want)
 		}

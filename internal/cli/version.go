@@ -30,7 +30,7 @@ engine the last line says why it could not be asked; the exit code is still 0.`,
 				commit = "unknown"
 			}
 			_, err := fmt.Fprintf(cmd.OutOrStdout(), "cutover  %s\ncommit   %s\ngo       %s\nengine   %s\n",
-				version.Version, commit, version.Go(), engineLine(cmd.Context(), g.host))
+				version.Version, commit, version.Go(), engineLine(cmd.Context(), g.host, g.dockerOptions()...))
 			return err
 		},
 	}
@@ -39,8 +39,8 @@ engine the last line says why it could not be asked; the exit code is still 0.`,
 // engineLine names the API version cutover and the engine settled on, or
 // why the engine could not be asked: the binary's version is worth printing
 // without an engine, so that is not an error.
-func engineLine(ctx context.Context, host string) string {
-	rt, err := docker.New(host)
+func engineLine(ctx context.Context, host string, opts ...docker.Option) string {
+	rt, err := docker.New(host, opts...)
 	if err != nil {
 		return "unreachable: docker engine address: " + firstLine(err.Error())
 	}

@@ -36,7 +36,7 @@ func (a Admission) Admit(c engine.Container, ref engine.Reference) error {
 		return refusedf("image '%s' is not allowed by --deploy-allow (%s)", ref.Normal, a.Allow)
 	case engine.Excluded(c):
 		return refusedf("container '%s' is labelled %s=false: cutover leaves it alone", c.Name, labelName(c, "enable"))
-	case slices.Contains(a.Filter.Disabled, c.Name):
+	case a.Filter.disabledByName(c):
 		return refusedf("container '%s' is in --disable-containers: cutover leaves it alone", c.Name)
 	case !a.Filter.inScope(c):
 		return refusedf("container '%s' is not in this cutover's scope: %s", c.Name, a.Filter.scopeMismatch(c))

@@ -77,14 +77,35 @@ func TestScheduleConflictsAndParses(t *testing.T) {
 	if _, err := NewSchedule(time.Minute, "0 0 4 * * *", true); err == nil {
 		t.Error("--schedule with --interval accepted")
 	}
-	if _, err := NewSchedule(0, "0 0 4 * *", false); err == nil {
-		t.Error("five-field cron accepted")
+	for _, bad := range []string{"0 4 * *", "0 0 4 * * * *", "61 0 4 * * *", "@fortnightly"} {
+		if _, err := NewSchedule(0, bad, false); err == nil {
+			t.Errorf("--schedule %q accepted", bad)
+		}
+	}
+	// Watchtower's cron made the day of week optional and knew descriptors.
+	from := time.Date(2026, 1, 1, 5, 0, 0, 0, time.UTC)
+	for expr, want := range map[string]time.Time{
+		"0 0 4 * *":       time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC),
+		"0 30 6 * * MON":  time.Date(2026, 1, 5, 6, 30, 0, 0, time.UTC),
+		"@daily":          time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
+		"@every 1h30m":    from.Add(90 * time.Minute),
+		"*/10 * * * * *":  from.Add(10 * time.Second),
+		"0 0 0 1 JAN *":   time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+		"0 0 12 ? * 0,6 ": time.Date(2026, 1, 3, 12, 0, 0, 0, time.UTC),
+	} {
+		s, err := NewSchedule(0, expr, false)
+		if err != nil {
+			t.Errorf("--schedule %q: %v", expr, err)
+			continue
+		}
+		if got := s.Next(from); !got.Equal(want) {
+			t.Errorf("--schedule %q: next run after %s: got %s, want %s", expr, from, got, want)
+		}
 	}
 	s, err := NewSchedule(0, "0 0 4 * * *", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	from := time.Date(2026, 1, 1, 5, 0, 0, 0, time.UTC)
 	if got, want := s.Next(from), time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("next run after %s: got %s, want %s", from, got, want)
 	}
@@ -100,6 +121,7 @@ func TestFilterAdmits(t *testing.T) {
 	}
 	enabled := map[string]string{"com.centurylinklabs.watchtower.enable": "true"}
 	scoped := map[string]string{"cutover.scope": "prod"}
+	disabled := map[string]string{"com.centurylinklabs.watchtower.enable": "false"}
 	tests := []struct {
 		name   string
 		filter Filter
@@ -120,7 +142,21 @@ func TestFilterAdmits(t *testing.T) {
 		{"scope other", Filter{Scope: "dev"}, c("a", "running", scoped), false},
 		{"scope none, unscoped", Filter{Scope: "none"}, c("a", "running", nil), true},
 		{"scope none, scoped", Filter{Scope: "none"}, c("a", "running", scoped), false},
+		{"scope none, labelled none", Filter{Scope: "none"}, c("a", "running", map[string]string{"cutover.scope": "none"}), true},
 		{"no scope watches scoped", Filter{}, c("a", "running", scoped), true},
+		{"enable=false left out", Filter{}, c("a", "running", disabled), false},
+		{"enable=false left out when named", Filter{Names: []string{"a"}}, c("a", "running", disabled), false},
+		{"enable=false shown", Filter{ShowDisabled: true}, c("a", "running", disabled), true},
+		{"disabled with a slash", Filter{Disabled: []string{"/a"}}, c("a", "running", nil), false},
+		{"named with a slash", Filter{Names: []string{"/a"}}, c("a", "running", nil), true},
+		{"named by regex", Filter{Names: []string{"web-[0-9]+"}}, c("web-12", "running", nil), true},
+		{"regex anchored past the slash", Filter{Names: []string{"^web-[0-9]+$"}}, c("web-12", "running", nil), false},
+		{"regex anchored with the slash", Filter{Names: []string{"^/web-[0-9]+$"}}, c("web-12", "running", nil), true},
+		{"regex must cover the name", Filter{Names: []string{"web"}}, c("web-12", "running", nil), false},
+		{"regex may cover the slash", Filter{Names: []string{"/web-.*"}}, c("web-12", "running", nil), true},
+		{"regex may miss the last character", Filter{Names: []string{"web-1"}}, c("web-12", "running", nil), true},
+		{"regex must start at the name", Filter{Names: []string{"eb-12"}}, c("web-12", "running", nil), false},
+		{"invalid regex matches only itself", Filter{Names: []string{"web-(1"}}, c("web-12", "running", nil), false},
 	}
 	for _, tc := range tests {
 		if got := tc.filter.Admits(tc.c); got != tc.want {

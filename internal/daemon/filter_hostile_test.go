@@ -26,7 +26,7 @@ func TestFilterAndPolicyWithHostileLabels(t *testing.T) {
 		{"enable=maybe does not opt in", map[string]string{"cutover.enable": "maybe"}, Filter{LabelEnable: true}, false, false, "default", false},
 		{"huge enable is unset", map[string]string{"com.centurylinklabs.watchtower.enable": mib}, Filter{LabelEnable: true}, false, false, "default", false},
 		{"enable with a NUL is unset", map[string]string{"cutover.enable": "true\x00"}, Filter{LabelEnable: true}, false, true, "default", true},
-		{"enable with CR/LF around it counts", map[string]string{"cutover.enable": "\r\nfalse\r\n"}, Filter{}, true, false, "label", true},
+		{"enable with CR/LF around it counts", map[string]string{"cutover.enable": "\r\nfalse\r\n"}, Filter{}, false, false, "label", true},
 		{"huge scope matches only itself", map[string]string{"cutover.scope": mib}, Filter{Scope: "prod"}, false, false, "default", false},
 		{"scope with a NUL is another scope", map[string]string{"cutover.scope": "prod\x00"}, Filter{Scope: "prod"}, false, false, "default", false},
 		{"empty scope counts as none", map[string]string{"cutover.scope": ""}, Filter{Scope: "none"}, true, false, "default", false},

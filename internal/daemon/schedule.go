@@ -9,7 +9,8 @@ import (
 )
 
 // Schedule says when periodic passes run: every Interval, or at the times a
-// six-field cron expression (with seconds) names.
+// cron expression with seconds names. The day-of-week field may be left out
+// and descriptors (@daily, @every 1h30m) work, as in Watchtower's cron.
 type Schedule struct {
 	next func(time.Time) time.Time
 	desc string
@@ -22,10 +23,10 @@ func NewSchedule(interval time.Duration, expr string, intervalSet bool) (Schedul
 		return Schedule{}, fmt.Errorf("--schedule and --interval both given: use one")
 	}
 	if expr != "" {
-		parser := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+		parser := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.DowOptional | cron.Descriptor)
 		s, err := parser.Parse(expr)
 		if err != nil {
-			return Schedule{}, fmt.Errorf("--schedule %q: %v (six fields with seconds, e.g. \"0 0 4 * * *\")", expr, err)
+			return Schedule{}, fmt.Errorf("--schedule %q: %v (seconds, minutes, hours, day of month, month and an optional day of week, e.g. \"0 0 4 * * *\")", expr, err)
 		}
 		return Schedule{next: s.Next, desc: "on schedule " + expr}, nil
 	}

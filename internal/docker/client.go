@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -28,15 +30,44 @@ type Runtime struct {
 
 var _ engine.Runtime = (*Runtime)(nil)
 
+// Option adjusts how New reaches the engine.
+type Option func(*connectSettings)
+
+type connectSettings struct {
+	tlsVerify  bool
+	apiVersion string
+}
+
+// WithTLSVerify verifies the engine's certificate when DOCKER_CERT_PATH names
+// the certificates, as DOCKER_TLS_VERIFY does; without DOCKER_CERT_PATH it
+// changes nothing, as for the Docker client.
+func WithTLSVerify() Option { return func(s *connectSettings) { s.tlsVerify = true } }
+
+// WithAPIVersion pins the engine API version ("1.41"), winning over
+// DOCKER_API_VERSION; an empty version changes nothing.
+func WithAPIVersion(v string) Option { return func(s *connectSettings) { s.apiVersion = v } }
+
 // New returns a Runtime for the engine at host ("unix:///var/run/docker.sock",
 // "tcp://10.0.0.5:2376", ...). An empty host means the one DOCKER_HOST names,
 // or the platform's default socket; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH
 // apply either way. The API version is negotiated on first use unless
-// DOCKER_API_VERSION pins it. New does not contact the engine; Ping does.
-func New(host string) (*Runtime, error) {
+// DOCKER_API_VERSION or WithAPIVersion pins it. New does not contact the
+// engine; Ping does.
+func New(host string, options ...Option) (*Runtime, error) {
+	var s connectSettings
+	for _, o := range options {
+		o(&s)
+	}
 	opts := []client.Opt{client.FromEnv}
+	if s.apiVersion != "" {
+		// The variable's version would win over a pinned one: leave it out.
+		opts = []client.Opt{client.WithTLSClientConfigFromEnv(), client.WithHostFromEnv(), client.WithAPIVersion(s.apiVersion)}
+	}
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
+	}
+	if dir := os.Getenv("DOCKER_CERT_PATH"); s.tlsVerify && dir != "" {
+		opts = append(opts, client.WithTLSClientConfig(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")))
 	}
 	cli, err := client.New(opts...)
 	if err != nil {

@@ -1,21 +1,28 @@
 package notify
 
 import (
+	"encoding/json"
+	"slices"
+	"strings"
 	"time"
-
-	"github.com/cutover/cutover/internal/daemon"
-	"github.com/cutover/cutover/internal/engine"
 )
 
-// Data is what a template sees: Watchtower's shape.
+// Data is what a template sees with --notification-report: Watchtower's
+// notification data, field for field, so its templates keep working.
+// Without --notification-report a template sees Entries alone, as
+// Watchtower's did.
 type Data struct {
 	Title   string
 	Host    string
-	Report  *Report
 	Entries []Entry
+	// Report is nil for a message that is not about a pass (the startup
+	// message), so {{if .Report}} tells the two apart.
+	Report *Report
 }
 
-// Report holds the containers of a pass by what happened to them.
+// Report holds the containers of a pass by what happened to them. Scanned
+// holds every container that was checked, in its final state; Skipped ones
+// could not be checked and are not in Scanned.
 type Report struct {
 	Scanned []ContainerReport
 	Updated []ContainerReport
@@ -25,88 +32,122 @@ type Report struct {
 	Fresh   []ContainerReport
 }
 
+// All lists every container of the report once, ordered by id.
+func (r *Report) All() []ContainerReport {
+	seen := map[ContainerID]bool{}
+	var all []ContainerReport
+	for _, list := range [][]ContainerReport{r.Updated, r.Failed, r.Skipped, r.Stale, r.Fresh, r.Scanned} {
+		for _, c := range list {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				all = append(all, c)
+			}
+		}
+	}
+	sortByID(all)
+	return all
+}
+
+func sortByID(cs []ContainerReport) {
+	slices.SortStableFunc(cs, func(a, b ContainerReport) int { return strings.Compare(string(a.ID), string(b.ID)) })
+}
+
 // ContainerReport is one container in a Report.
 type ContainerReport struct {
-	ID             string
-	Name           string
-	ImageName      string
+	ID ContainerID
+	// Name is the engine's name with its leading slash, as Watchtower
+	// showed it.
+	Name string
+	// ImageName is the image the container was created from, ":latest"
+	// added when it has no colon at all.
+	ImageName string
+	// CurrentImageID and LatestImageID are registry digests: the one the
+	// container runs and the newest the registry has. Watchtower showed the
+	// local image ids, which it learnt by pulling; cutover checks without
+	// pulling.
 	CurrentImageID ImageID
 	LatestImageID  ImageID
 	Error          string
-	State          string
+	// State is Scanned, Updated, Failed, Skipped, Stale or Fresh.
+	State string
 }
 
-// ImageID is a digest, with Watchtower's ShortID for templates.
+// ImageID is an image digest or id.
 type ImageID string
 
-// ShortID is the digest's first twelve hex digits.
-func (i ImageID) ShortID() string {
-	s := string(i)
-	if len(s) > 7 && s[:7] == "sha256:" {
-		s = s[7:]
-	}
-	if len(s) > 12 {
-		s = s[:12]
-	}
-	return s
-}
+// ShortID is the first twelve hex digits, without the "sha256:" prefix.
+func (i ImageID) ShortID() string { return shortID(string(i)) }
 
-// String is the full digest.
-func (i ImageID) String() string { return string(i) }
+// ContainerID is a container's full id.
+type ContainerID string
+
+// ShortID is the id's first twelve hex digits.
+func (i ContainerID) ShortID() string { return shortID(string(i)) }
+
+// shortID cuts an id to twelve characters after an algorithm prefix;
+// "sha256:" itself does not count, any other prefix does.
+func shortID(id string) string {
+	start, n := 0, 12
+	if i := strings.IndexByte(id, ':'); i >= 0 {
+		if id[:i] == "sha256" {
+			start = i + 1
+		} else {
+			n += i + 1
+		}
+	}
+	if len(id) < start+n {
+		return id
+	}
+	return id[start : start+n]
+}
 
 // Entry is one line of what happened, as Watchtower's log entries were.
 type Entry struct {
 	Time    time.Time
-	Level   string
+	Level   Level
 	Message string
+	// Data holds the line's fields; always a map, possibly empty.
+	Data map[string]any
 }
 
-// buildData turns a pass into template data. findings are the stale
-// containers the pass left alone that were not notified before.
-func buildData(r daemon.Report, checked engine.Report, findings []engine.ContainerStatus, host string) Data {
-	rep := &Report{}
-	byName := map[string]engine.ContainerStatus{}
-	for _, g := range checked.Groups {
-		for _, c := range g.Containers {
-			byName[c.Container.Name] = c
-			cr := ContainerReport{ID: engine.ShortID(c.Container.ID), Name: c.Container.Name, ImageName: g.Image,
-				CurrentImageID: ImageID(c.LocalDigest), LatestImageID: ImageID(g.RemoteDigest), State: "Scanned", Error: c.Reason}
-			rep.Scanned = append(rep.Scanned, cr)
-			if c.Status == engine.StatusUpToDate {
-				cr.State = "Fresh"
-				rep.Fresh = append(rep.Fresh, cr)
-			}
+// MarshalJSON writes the shape Watchtower's json.v1 template produced.
+func (d Data) MarshalJSON() ([]byte, error) {
+	entries := make([]map[string]any, len(d.Entries))
+	for i, e := range d.Entries {
+		data := e.Data
+		if data == nil {
+			data = map[string]any{}
+		}
+		entries[i] = map[string]any{"level": e.Level, "message": e.Message, "data": data, "time": e.Time}
+	}
+	var report map[string]any
+	if d.Report != nil {
+		report = map[string]any{
+			"scanned": reportJSON(d.Report.Scanned),
+			"updated": reportJSON(d.Report.Updated),
+			"failed":  reportJSON(d.Report.Failed),
+			"skipped": reportJSON(d.Report.Skipped),
+			"stale":   reportJSON(d.Report.Stale),
+			"fresh":   reportJSON(d.Report.Fresh),
 		}
 	}
-	var entries []Entry
-	at := r.Finished
-	for _, o := range r.Outcomes {
-		cr := ContainerReport{Name: o.Container, ImageName: o.Image, CurrentImageID: ImageID(o.OldDigest), LatestImageID: ImageID(o.NewDigest)}
-		if cs, ok := byName[o.Container]; ok {
-			cr.ID = engine.ShortID(cs.Container.ID)
+	return json.Marshal(map[string]any{"report": report, "title": d.Title, "host": d.Host, "entries": entries})
+}
+
+func reportJSON(cs []ContainerReport) []map[string]any {
+	out := make([]map[string]any, len(cs))
+	for i, c := range cs {
+		out[i] = map[string]any{
+			"id":             c.ID.ShortID(),
+			"name":           c.Name,
+			"currentImageId": c.CurrentImageID.ShortID(),
+			"latestImageId":  c.LatestImageID.ShortID(),
+			"imageName":      c.ImageName,
+			"state":          c.State,
 		}
-		if o.Err != nil {
-			cr.Error = o.Err.Error()
-		}
-		switch o.Result {
-		case engine.ResultUpdated:
-			cr.State = "Updated"
-			rep.Updated = append(rep.Updated, cr)
-			entries = append(entries, Entry{at, "info", "Updated " + o.Container + " (" + o.Image + ") to " + cr.LatestImageID.ShortID()})
-		case engine.ResultFailed, engine.ResultRolledBack:
-			cr.State = "Failed"
-			rep.Failed = append(rep.Failed, cr)
-			entries = append(entries, Entry{at, "error", "Update of " + o.Container + " failed: " + cr.Error})
-		case engine.ResultSkipped:
-			cr.State = "Skipped"
-			rep.Skipped = append(rep.Skipped, cr)
+		if c.Error != "" {
+			out[i]["error"] = c.Error
 		}
 	}
-	for _, c := range findings {
-		ref, _ := engine.ParseReference(c.Container.Image)
-		rep.Stale = append(rep.Stale, ContainerReport{ID: engine.ShortID(c.Container.ID), Name: c.Container.Name, ImageName: ref.Normal,
-			CurrentImageID: ImageID(c.LocalDigest), State: "Stale"})
-		entries = append(entries, Entry{at, "info", "Found new image for " + c.Container.Name + " (" + ref.Normal + ")"})
-	}
-	return Data{Title: "cutover updates on " + host, Host: host, Report: rep, Entries: entries}
+	return out
 }

@@ -1,4 +1,4 @@
-// Package notify sends a report after each pass that changed or found
-// something, through shoutrrr URLs, with Watchtower's template data so
-// existing templates keep working.
+// Package notify sends messages about passes through shoutrrr URLs, with
+// Watchtower's template data, built-in templates and legacy per-service
+// settings, so a Watchtower configuration notifies as it did.
 package notify
