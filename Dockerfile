@@ -12,7 +12,10 @@ LABEL org.opencontainers.image.title="cutover" \
       org.opencontainers.image.version="$VERSION" \
       org.opencontainers.image.revision="$REVISION" \
       org.opencontainers.image.source="$SOURCE"
-COPY cutover /cutover
+# root/ holds /cutover and /watchtower, a link to it: a compose file's
+# healthcheck written for Watchtower's image ("/watchtower --health-check")
+# keeps working. A directory copy keeps the link a link.
+COPY root/ /
 # The store, the API key and the session key live in /data: mount a volume
 # there to keep them across updates of cutover itself.
 ENV CUTOVER_DATA_DIR=/data

@@ -30,7 +30,8 @@ build:
 # DOCKER_BUILDKIT=0: Debian's docker CLI has no buildx.
 image:
 	@ctx=$$(mktemp -d) && trap 'rm -rf "$$ctx"' EXIT && \
-	GOOS=linux $(GOBUILD) -o "$$ctx/cutover" ./cmd/cutover && \
+	mkdir "$$ctx/root" && GOOS=linux $(GOBUILD) -o "$$ctx/root/cutover" ./cmd/cutover && \
+	ln -s cutover "$$ctx/root/watchtower" && \
 	cp Dockerfile "$$ctx/" && \
 	DOCKER_BUILDKIT=0 docker build $(BUILD_FLAGS) \
 		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg SOURCE=$(SOURCE) \

@@ -129,6 +129,8 @@ func TestIntegrationImageEndToEnd(t *testing.T) {
 	// autodok's compose healthcheck (curl --fail on /health), in the form
 	// examples/deploy-webhook-compose.yml gives it: it runs in the image.
 	testenv.Docker(t, "exec", name, "/cutover", "healthcheck", "http://localhost:8080/health")
+	// A healthcheck written for Watchtower's image works as it is.
+	testenv.Docker(t, "exec", name, "/watchtower", "--health-check")
 
 	// A newer image of cutover itself: it hands its own swap over.
 	oldID := containerID(t, name)
