@@ -57,6 +57,10 @@ type Options struct {
 	// process's swap in flight. Default: twice the stop and health timeouts,
 	// plus a minute.
 	OrphanAge time.Duration
+	// LateCreate is how long recovery waits for the new container of a
+	// swap whose process was killed while the engine created it: the
+	// engine finishes a create whose client went away. Default 5 s.
+	LateCreate time.Duration
 	// Claims, when set, limits recovery to the leftovers of containers it
 	// returns true for (c, and the name of the container c belongs to), so
 	// instances watching different scopes leave each other alone.
@@ -112,6 +116,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.LateCreate <= 0 {
+		o.LateCreate = 5 * time.Second
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 2 * time.Minute

@@ -70,6 +70,7 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 		if !ok {
 			continue
 		}
+		e.awaitLateCreate(ctx, p.rec)
 		v, err := e.settle(ctx, p.rec)
 		unlock()
 		switch {
@@ -141,6 +142,28 @@ func (e *Engine) settleLeftovers(ctx context.Context, name string) error {
 	}
 	_, err = e.settle(ctx, p.rec)
 	return err
+}
+
+// awaitLateCreate waits, up to Options.LateCreate, for the new container of a
+// journaled swap cut short during its create, so that it is settled with
+// the rest rather than found later as a leftover.
+func (e *Engine) awaitLateCreate(ctx context.Context, rec *SwapRecord) {
+	if rec.NewID != "" || rec.Step != StepCreated || rec.Manager {
+		return
+	}
+	deadline := time.Now().Add(e.opts.LateCreate)
+	for time.Now().Before(deadline) {
+		c, ok, err := e.find(ctx, rec.Name+NewSuffix)
+		if err == nil && ok && c.Labels[SwapLabelID] == rec.ID {
+			rec.NewID = c.ID
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // pendingSwap is an unfinished swap found in the journal or from leftovers.

@@ -453,7 +453,7 @@ func TestNewContainerCreatedAfterItsProcessDiedIsALeftoverOfItsSwap(t *testing.T
 	// The process was killed while the engine created the new container:
 	// the journal knows the swap, not the container.
 	j.SaveSwap(context.Background(), SwapRecord{Version: journalVersion, ID: "s1", Name: "app", OldID: "a000000000000000", WasRunning: true, Step: StepCreated, Started: time.Now()})
-	e := New(rt, reg, nil, nil, Options{Journal: j})
+	e := New(rt, reg, nil, nil, Options{Journal: j, LateCreate: 50 * time.Millisecond})
 	if _, err := e.Recover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
