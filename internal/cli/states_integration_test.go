@@ -144,6 +144,34 @@ func TestIntegrationSwapOfEveryState(t *testing.T) {
 		})
 	})
 
+	t.Run("exited", func(t *testing.T) {
+		t.Parallel()
+		ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
+		scope := testenv.Name(t, "scope")
+		name := testenv.Name(t, "stopped")
+		testenv.RunContainer(t, name, "--label", "com.centurylinklabs.watchtower.scope="+scope, "--label", "com.centurylinklabs.watchtower.enable=true", ref)
+		testenv.Docker(t, "stop", "-t", "1", name)
+		v1 := imageOf(t, name)
+		pushV2(testenv.ImageSpec{})
+		// Not watched without --include-stopped.
+		if r := cutover(t, "--run-once", "--scope", scope); r.code != 0 || imageOf(t, name) != v1 {
+			t.Fatalf("a pass without --include-stopped: exit %d; %s replaced", r.code, name)
+		}
+		r := cutover(t, "--run-once", "--include-stopped", "--scope", scope)
+		if r.code != 0 || !strings.Contains(r.stdout, "1 updated") {
+			t.Fatalf("a pass with --include-stopped: exit %d, %q; want 1 updated", r.code, r.stdout)
+		}
+		// Replaced, not started: the new container was never run.
+		requireOnly(t, name, "created", localImageOf(t, ref))
+		// --revive-stopped starts what it updates.
+		pushV2(testenv.ImageSpec{Version: "v3"})
+		r = cutover(t, "--run-once", "--include-stopped", "--revive-stopped", "--scope", scope)
+		if r.code != 0 || !strings.Contains(r.stdout, "1 updated") {
+			t.Fatalf("a pass with --revive-stopped: exit %d, %q; want 1 updated", r.code, r.stdout)
+		}
+		requireOnly(t, name, "running", localImageOf(t, ref))
+	})
+
 	t.Run("network of another container", func(t *testing.T) {
 		t.Parallel()
 		ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
