@@ -350,6 +350,10 @@ func (e *Engine) splitSelf(ctx context.Context, steps []Step) (others, self []St
 	return others, self
 }
 
+// ErrHandedOver is the outcome of cutover's own update: it was handed to a
+// one-shot container, which replaces this instance.
+var ErrHandedOver = errors.New("handed over: a one-shot container on the new image replaces this instance")
+
 // handOver asks a one-shot container on the new image to swap this
 // process's container: the new instance starts only once this one stopped,
 // so two never run at once, and it runs the new image, so it does not
@@ -365,7 +369,7 @@ func (e *Engine) handOver(ctx context.Context, s Step, sink Sink) Outcome {
 		e.record(ctx, o)
 		return o
 	}
-	o.Err = fmt.Errorf("handed over: a one-shot container on the new image replaces this instance")
+	o.Err = ErrHandedOver
 	e.log.Info("self-update handed over", "container", s.Container.Name, "image", s.Image)
 	sink.Emit(Event{Time: e.opts.Now(), Container: s.Container.Name, Image: s.Image, Phase: PhaseRecreating, Message: "handed over"})
 	return o

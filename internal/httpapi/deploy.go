@@ -99,6 +99,15 @@ func deployResult(req engine.DeployRequest, o engine.Outcome) (int, any) {
 	if o.Err != nil {
 		msg = o.Err.Error()
 	}
+	switch {
+	case errors.Is(o.Err, engine.ErrHandedOver):
+		// cutover's own container: the instance answering is about to be
+		// replaced, so the outcome cannot be waited for here.
+		return http.StatusAccepted, deployResponse{Message: fmt.Sprintf("Container '%s' is cutover itself: its update to '%s' was handed over to a one-shot container", req.Container, req.Image),
+			Container: req.Container, Image: req.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest}
+	case o.Result == engine.ResultSkipped:
+		return http.StatusConflict, failedDeployJSON{errorBody("not updated: " + msg), false}
+	}
 	return http.StatusInternalServerError, failedDeployJSON{errorBody(msg), o.Result == engine.ResultRolledBack}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -87,10 +88,10 @@ func (js *jobs) start(req engine.DeployRequest, d Deployer, also engine.Sink) st
 			j.State, j.HTTPStatus, j.Result = jobFailed, statusOf(err), errorBody(err.Error())
 		} else {
 			j.HTTPStatus, j.Result = deployResult(req, out)
-			switch out.Result {
-			case engine.ResultUpdated, engine.ResultFresh:
+			switch {
+			case out.Result == engine.ResultUpdated, out.Result == engine.ResultFresh, errors.Is(out.Err, engine.ErrHandedOver):
 				j.State = jobDone
-			case engine.ResultRolledBack:
+			case out.Result == engine.ResultRolledBack:
 				j.State = jobRolledBack
 			default:
 				j.State = jobFailed
