@@ -246,19 +246,22 @@ func testNamesNetworkContainer(t *testing.T, te *testEngine, img testImages) {
 	}
 }
 
-// TestIntegrationCreateReplacementKeepsMAC checks that a MAC address the
-// user set follows the container.
+// TestIntegrationCreateReplacementKeepsMAC checks that a container keeps
+// its MAC addresses: one the user set on every engine (engines before API
+// 1.44 take it in Config, through a request the adapter writes by hand), and
+// one the engine picked where the engine picks at random rather than from
+// the IP address.
 func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
 	img := buildImages(t)
-	on(t, func(t *testing.T, te *testEngine) { testKeepsMAC(t, te, img) }, img.v1, img.v2)
+	on(t, func(t *testing.T, te *testEngine) {
+		t.Run("set by the user", func(t *testing.T) { testKeepsUserMAC(t, te, img) })
+		t.Run("picked by the engine", func(t *testing.T) { testKeepsEngineMAC(t, te, img) })
+	}, img.v1, img.v2)
 }
 
-func testKeepsMAC(t *testing.T, te *testEngine, img testImages) {
+func testKeepsUserMAC(t *testing.T, te *testEngine, img testImages) {
 	rt, ctx := te.rt, t.Context()
 	version := te.apiVersion(t)
-	if !versions.LessThan(version, "1.52") {
-		t.Skipf("API %s no longer tells a MAC address the user set from the engine's pick", version)
-	}
 	netA := testenv.Name(t, "net-mac")
 	te.CreateNetwork(t, netA)
 
@@ -277,6 +280,9 @@ func testKeepsMAC(t *testing.T, te *testEngine, img testImages) {
 	req["NetworkingConfig"] = map[string]any{"EndpointsConfig": map[string]any{netA: endpoint}}
 	oldName := testenv.Name(t, "mac")
 	oldID := te.createRaw(t, oldName, req)
+	if err := rt.Start(ctx, oldID); err != nil {
+		t.Fatal(err)
+	}
 
 	old, err := rt.Container(ctx, oldName)
 	if err != nil {
@@ -296,6 +302,50 @@ func testKeepsMAC(t *testing.T, te *testEngine, img testImages) {
 	ep := te.inspect(t, newID).Container.NetworkSettings.Networks[netA]
 	if ep == nil || ep.MacAddress.String() != mac {
 		t.Errorf("replacement's endpoint on %s = %+v, want MAC address %s", netA, ep, mac)
+	}
+}
+
+func testKeepsEngineMAC(t *testing.T, te *testEngine, img testImages) {
+	rt, ctx := te.rt, t.Context()
+	netA, netB := testenv.Name(t, "net-a"), testenv.Name(t, "net-b")
+	te.CreateNetwork(t, netA)
+	te.CreateNetwork(t, netB)
+	oldName := testenv.Name(t, "mac")
+	oldID := te.RunContainer(t, oldName, "--network", netA, img.v1)
+	te.Docker(t, "network", "connect", netB, oldName)
+	oldNets := te.inspect(t, oldID).Container.NetworkSettings.Networks
+
+	old, err := rt.Container(ctx, oldName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newID, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: oldName + "-cutover"})
+	if err != nil {
+		t.Fatalf("CreateReplacement: %v", err)
+	}
+	te.removeLater(t, newID)
+	if err := rt.Stop(ctx, oldID, "", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx, newID); err != nil {
+		t.Fatalf("start replacement: %v", err)
+	}
+	newNets := te.inspect(t, newID).Container.NetworkSettings.Networks
+	for _, n := range []string{netA, netB} {
+		o, nw := oldNets[n], newNets[n]
+		if o == nil || nw == nil || len(o.MacAddress) == 0 {
+			t.Fatalf("endpoints on %s: old %+v, new %+v, want both with a MAC address", n, o, nw)
+		}
+		// Where the engine derives the address from the IP address, the new
+		// endpoint must get its own, from its own IP address.
+		want := o.MacAddress.String()
+		if ip := o.IPAddress.As4(); want == fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", ip[0], ip[1], ip[2], ip[3]) {
+			ip := nw.IPAddress.As4()
+			want = fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", ip[0], ip[1], ip[2], ip[3])
+		}
+		if got := nw.MacAddress.String(); got != want {
+			t.Errorf("replacement's MAC address on %s = %s, want %s (old one %s)", n, got, want, o.MacAddress)
+		}
 	}
 }
 
