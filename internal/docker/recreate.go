@@ -134,16 +134,27 @@ func (r *Runtime) create(ctx context.Context, name string, bp blueprint) (string
 	return id, nil
 }
 
-// replacementHostConfig returns old's HostConfig, which holds only what the
-// user set, made to outlive the containers it points at: a network
-// container named by id is named by name, and anonymous volumes are
-// attached by name unless fresh ones are asked for.
+// replacementHostConfig returns old's HostConfig, which holds what the user
+// set and the engine's masked and read-only paths, made to outlive the
+// containers it points at: a network container named by id is named by
+// name, and anonymous volumes are attached by name unless fresh ones are
+// asked for. The engine's paths go, so the engine fills in its own again.
 //
 // peer, when set, is the name the caller resolved for the network container:
 // it knows containers that were swapped away, whose old id no longer
 // resolves here.
 func (r *Runtime) replacementHostConfig(ctx context.Context, old container.InspectResponse, peer string, fresh bool) (*container.HostConfig, error) {
 	hc := *old.HostConfig
+	// The engine records its default lists in the container at create, and
+	// inspect shows them: copied, they would keep the list of the engine
+	// that created the old container, without the paths newer engines mask
+	// (/proc/interrupts). Empty lists are the user's systempaths=unconfined.
+	if len(hc.MaskedPaths) > 0 {
+		hc.MaskedPaths = nil
+	}
+	if len(hc.ReadonlyPaths) > 0 {
+		hc.ReadonlyPaths = nil
+	}
 	if hc.NetworkMode.IsContainer() && peer != "" && peer != hc.NetworkMode.ConnectedContainer() {
 		hc.NetworkMode = container.NetworkMode("container:" + peer)
 	} else if hc.NetworkMode.IsContainer() {

@@ -388,6 +388,58 @@ func testKeepsUserEntrypoint(t *testing.T, te *testEngine, img testImages) {
 	}
 }
 
+// TestIntegrationCreateReplacementTakesEngineSystemPaths checks that the
+// paths the engine masks or makes read-only in a container are the
+// engine's own, as for a container created today, and not the list the old
+// container's engine gave it: engines add paths when a leak is found
+// (/proc/interrupts, /sys/devices/virtual/powercap in 2025), and inspect
+// shows the list. Unconfined, which the user chose, stays unconfined.
+func TestIntegrationCreateReplacementTakesEngineSystemPaths(t *testing.T) {
+	img := buildImages(t)
+	on(t, func(t *testing.T, te *testEngine) {
+		rt, ctx := te.rt, t.Context()
+		fresh := te.inspect(t, te.RunContainer(t, testenv.Name(t, "fresh"), img.v1)).Container.HostConfig
+		if len(fresh.MaskedPaths) < 2 || len(fresh.ReadonlyPaths) < 2 {
+			t.Fatalf("a fresh container's masked and read-only paths = %q, %q, want the engine's lists", fresh.MaskedPaths, fresh.ReadonlyPaths)
+		}
+		oldName := testenv.Name(t, "paths")
+		// As an older engine would have created it: a shorter list.
+		te.createRaw(t, oldName, map[string]any{
+			"Image":  img.v1,
+			"Labels": map[string]string{"cutover.test": "1"},
+			"HostConfig": map[string]any{
+				"MaskedPaths":   fresh.MaskedPaths[:1],
+				"ReadonlyPaths": fresh.ReadonlyPaths[:1],
+			},
+		})
+		unconfined := testenv.Name(t, "unconfined")
+		te.RunContainer(t, unconfined, "--security-opt", "systempaths=unconfined", img.v1)
+
+		for _, tc := range []struct {
+			name               string
+			wantMasked, wantRO []string
+		}{
+			{name: oldName, wantMasked: fresh.MaskedPaths, wantRO: fresh.ReadonlyPaths},
+			{name: unconfined, wantMasked: []string{}, wantRO: []string{}},
+		} {
+			old, err := rt.Container(ctx, tc.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: tc.name + "-cutover"})
+			if err != nil {
+				t.Fatalf("CreateReplacement of %s: %v", tc.name, err)
+			}
+			te.removeLater(t, id)
+			got := te.inspect(t, id).Container.HostConfig
+			if !cmp.Equal(got.MaskedPaths, tc.wantMasked) || !cmp.Equal(got.ReadonlyPaths, tc.wantRO) {
+				t.Errorf("replacement of %s: masked paths %q, read-only paths %q, want %q, %q",
+					tc.name, got.MaskedPaths, got.ReadonlyPaths, tc.wantMasked, tc.wantRO)
+			}
+		}
+	}, img.v1, img.v2)
+}
+
 func mountAt(mounts []container.MountPoint, dst string) string {
 	for _, m := range mounts {
 		if m.Destination == dst {
