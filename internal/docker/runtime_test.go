@@ -163,11 +163,13 @@ func TestIntegrationStopSendsSignal(t *testing.T) {
 		if logs := te.Docker(t, "logs", id); !strings.Contains(logs, "received SIGQUIT") {
 			t.Errorf("output of %s = %q, want it to have received SIGQUIT", n, logs)
 		}
-		time.Sleep(time.Second)
-		h, err := te.rt.Health(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// The engine weighs the restart policy as the container exits: it
+		// marks it exited for good, or restarting with one more restart.
+		// Waiting for either sign of the decision, rather than for time to
+		// pass, lets a restart show however slow the engine is.
+		h := waitHealth(t, te.rt, id, "exited or restarted", func(h engine.HealthState) bool {
+			return h.State == "exited" || h.State == "restarting" || h.RestartCount > 0
+		})
 		if h.State != "exited" || h.RestartCount != 0 {
 			t.Errorf("%s after Stop: state %s, restarts %d, want exited, 0", n, h.State, h.RestartCount)
 		}
@@ -235,17 +237,26 @@ func probeSettled(t *testing.T, rt engine.Runtime, id string) (engine.ProbeResul
 // healthy.
 func waitHealthy(t *testing.T, rt engine.Runtime, id string) {
 	t.Helper()
+	waitHealth(t, rt, id, "running and healthy", func(h engine.HealthState) bool {
+		return h.State == "running" && h.Health == "healthy"
+	})
+}
+
+// waitHealth polls the container's state until done says so, for at most
+// 30 s, and returns that state; want describes it for the failure message.
+func waitHealth(t *testing.T, rt engine.Runtime, id, want string, done func(engine.HealthState) bool) engine.HealthState {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		h, err := rt.Health(t.Context(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.State == "running" && h.Health == "healthy" {
-			return
+		if done(h) {
+			return h
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Health of %s = %+v, want running and healthy", id, h)
+			t.Fatalf("Health of %s = %+v after 30s, want %s", id, h, want)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
