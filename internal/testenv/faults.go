@@ -247,7 +247,8 @@ func (f *Fault) WaitHit(t testing.TB, timeout time.Duration) {
 	}
 }
 
-// Release lets the calls a Hang holds, and all later ones, go on.
+// Release lets the calls a Hang holds, or a Delay delays, and all later
+// ones, go on at once.
 func (f *Fault) Release() {
 	f.proxy.mu.Lock()
 	defer f.proxy.mu.Unlock()
@@ -340,22 +341,19 @@ func (f *Fault) act(w http.ResponseWriter, r *http.Request, forward http.Handler
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(f.status)
 		json.NewEncoder(w).Encode(map[string]string{"message": f.msg})
-	case "delay":
-		select {
-		case <-time.After(f.delay):
-		case <-r.Context().Done():
-			return
-		case <-closed:
-			return
+	case "delay", "hang":
+		var wait <-chan time.Time
+		if f.kind == "delay" {
+			wait = time.After(f.delay)
 		}
-		forward.ServeHTTP(w, r)
-	case "hang":
 		select {
+		case <-wait:
 		case <-f.release:
 		case <-r.Context().Done():
 			return
 		case <-closed:
-			return
+			// Cut the connection: returning would answer 200.
+			panic(http.ErrAbortHandler)
 		}
 		forward.ServeHTTP(w, r)
 	case "break":

@@ -240,6 +240,37 @@ func TestFaultProxyHangsUntilReleased(t *testing.T) {
 	}
 }
 
+// A call still held when the test ends is cut off, never answered as if it
+// had gone through.
+func TestFaultProxyCutsHeldCallsAtTheEnd(t *testing.T) {
+	up := newFakeEngine(t)
+	type answer struct {
+		status int
+		err    error
+	}
+	result := make(chan answer, 1)
+	t.Run("held", func(t *testing.T) {
+		p := NewFaultProxy(t, engineAt("fake", "unix://"+up.socket))
+		hang := p.Hang(ContainerStop)
+		go func() {
+			status, _, err := call(t, p, "POST", "/containers/web/stop", "")
+			result <- answer{status, err}
+		}()
+		hang.WaitHit(t, 10*time.Second)
+	})
+	select {
+	case a := <-result:
+		if a.err == nil {
+			t.Errorf("stop held when the test ended: got status %d, want the connection cut", a.status)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("stop held when the test ended: no end within 10s")
+	}
+	if got := up.reached(); len(got) != 0 {
+		t.Errorf("engine reached by %q, want nothing", got)
+	}
+}
+
 func TestFaultProxyDelays(t *testing.T) {
 	up := newFakeEngine(t)
 	p := NewFaultProxy(t, engineAt("fake", "unix://"+up.socket))
