@@ -17,8 +17,8 @@ import (
 // the adapter reports an engine call that fails as the failure it is, and
 // that the next call goes through: a rename the engine refuses once leaves
 // the container under its name, a "no such container" reads as
-// engine.ErrNotFound, and a stop held past the caller's deadline ends with
-// the deadline.
+// engine.ErrNotFound, a stop held past the caller's deadline ends with
+// the deadline, and an exec (the probe) passes through.
 func TestIntegrationEngineFaultsSurface(t *testing.T) {
 	img := buildImages(t)
 	on(t, func(t *testing.T, te *testEngine) {
@@ -69,6 +69,15 @@ func TestIntegrationEngineFaultsSurface(t *testing.T) {
 		hang.WaitHit(t, time.Second)
 		if state := te.inspect(t, id).Container.State.Status; state != "running" {
 			t.Errorf("state after the held stop = %s, want running: the engine never got it", state)
+		}
+
+		// The probe's exec passes through too: its start upgrades the
+		// connection, which the proxy splices.
+		if got, err := probeSettled(t, rt, id); err != nil || !got.Healthy {
+			t.Errorf("Probe through the proxy = %+v, %v, want healthy", got, err)
+		}
+		if n := len(proxy.Calls(testenv.ExecStart)); n == 0 {
+			t.Errorf("exec starts seen by the proxy = 0, want the probe's")
 		}
 	}, img.v1)
 }
