@@ -201,6 +201,26 @@ modern_up() {
 	DOCKER_HOST="$modern_host" docker info >/dev/null 2>&1
 }
 
+# modern_version prints the version of the current engine that answers.
+modern_version() {
+	DOCKER_HOST="$modern_host" docker version --format '{{.Server.Version}}' 2>/dev/null
+}
+
+# stop_modern stops a current engine of another version, by the pidfile it
+# was started with, so the new version takes its place.
+stop_modern() {
+	local pid i
+	pid=$(cat "$modern_run/docker.pid" 2>/dev/null) || return 0
+	log "stopping the current dockerd $(modern_version) (pid $pid) for $moby_version"
+	as_root kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 60); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 1
+	done
+	log "the current dockerd (pid $pid) did not stop within 60s"
+	exit 1
+}
+
 build_modern() {
 	go_build github.com/moby/moby/v2 "$moby_version" "$moby_dir/dockerd" 0 \
 		"exclude_graphdriver_btrfs exclude_graphdriver_devicemapper" ./cmd/dockerd \
@@ -235,7 +255,11 @@ ensure_modern_bridge() {
 
 ensure_modern() {
 	if modern_up; then
-		return
+		if [ "$(modern_version)" = "${moby_version#v}" ]; then
+			return
+		fi
+		build_modern
+		stop_modern
 	fi
 	build_modern
 	ensure_containerd
