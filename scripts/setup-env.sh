@@ -266,8 +266,14 @@ ensure_modern() {
 	ensure_modern_bridge
 	as_root mkdir -p "$modern_run" /var/lib/cutover-modern
 	log "starting the current dockerd $moby_version on $modern_host (log: $modern_log)"
+	local docker0
+	docker0=$(ip -4 -o addr show dev docker0 2>/dev/null | awk '{print $4; exit}')
 	# Its own data, state, pidfile, bridge, address pool, cgroup parent and
 	# containerd namespaces; no daemon.json, which belongs to Debian's engine.
+	# --live-restore is not for its containers' sake: a dockerd restarted
+	# with an address pool and without it deletes the interface docker0
+	# (Debian's engine's bridge, whatever its own) while clearing its stale
+	# default network.
 	as_root setsid nohup "$moby_dir/dockerd" \
 		--host "$modern_host" \
 		--data-root /var/lib/cutover-modern \
@@ -275,7 +281,7 @@ ensure_modern() {
 		--pidfile "$modern_run/docker.pid" \
 		--config-file /dev/null \
 		--bridge "$modern_bridge" --default-address-pool "base=$modern_pool,size=24" \
-		--iptables=false --ip6tables=false --ip-masq=false \
+		--iptables=false --ip6tables=false --ip-masq=false --live-restore \
 		--cgroup-parent cutover-modern \
 		--containerd "$containerd_sock" \
 		--containerd-namespace cutover-modern --containerd-plugins-namespace cutover-modern-plugins \
@@ -284,6 +290,13 @@ ensure_modern() {
 		--userland-proxy-path "$moby_dir/docker-proxy" \
 		>>"$modern_log" 2>&1 </dev/null &
 	await "current dockerd" $! "$modern_log" 180 modern_up
+	if [ -n "$docker0" ] && ! ip link show docker0 >/dev/null 2>&1; then
+		log "docker0 vanished as the current dockerd started: putting it back ($docker0); see $modern_log"
+		as_root ip link add docker0 type bridge
+		as_root ip addr add "$docker0" dev docker0
+		as_root ip link set docker0 up
+		exit 1
+	fi
 }
 
 # Compose v2, as a CLI plugin of the docker command: "docker compose". The
