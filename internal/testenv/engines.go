@@ -159,6 +159,16 @@ func (e *Engine) Docker(t testing.TB, args ...string) string {
 	return out
 }
 
+// ContainerdStore reports whether the engine keeps its images in
+// containerd's image store, as current engines do by default: an image's id
+// is then the digest of its manifest or index, an image that loses its last
+// name loses its RepoDigests too, and a pull's byte counts are sampled every
+// 100 ms, so a small layer may report none.
+func (e *Engine) ContainerdStore(t testing.TB) bool {
+	t.Helper()
+	return strings.Contains(e.Docker(t, "info", "--format", "{{json .DriverStatus}}"), "io.containerd.snapshotter")
+}
+
 // TryDocker runs the docker CLI like Docker but returns the error instead of
 // failing the test, for polling.
 func (e *Engine) TryDocker(args ...string) (string, error) {
