@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 machine for cutover's integration tests: the packages,
-# a running Docker engine and two local registries. Safe to re-run: every step
-# first checks whether its work is already done.
+# a running Docker engine and two local registries, a current Docker engine
+# beside Debian's and Compose v2. Safe to re-run: every step first checks
+# whether its work is already done.
 #
-#   scripts/setup-env.sh          packages, engine and registries (make test)
-#   scripts/setup-env.sh engine   packages and engine only (make run)
+#   scripts/setup-env.sh          all of it (make test)
+#   scripts/setup-env.sh engine   packages and Debian's engine only (make run)
 set -euo pipefail
 
 mode="${1:-all}"
@@ -40,6 +41,10 @@ ensure_packages() {
 	command -v curl >/dev/null 2>&1 || missing+=(curl)
 	command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+	if [ "$mode" = all ]; then
+		# runc builds with cgo.
+		command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+	fi
 	if [ "${#missing[@]}" -eq 0 ]; then
 		return
 	fi
@@ -139,12 +144,186 @@ start_registry() {
 	await "$name registry on $addr" $! "$logfile" 30 registry_up "$addr" "$code"
 }
 
+# Binaries built from the Go module proxy are kept here, outside any clone,
+# by module version: CI clones afresh on this machine and must not rebuild
+# them every run, and a version bump builds into a new directory.
+cache=/opt/cutover-engines
+
+# go_build MODULE VERSION OUT CGO TAGS PKG builds the package PKG (./cmd/x)
+# of MODULE@VERSION into OUT unless OUT exists. The module is built from a
+# writable copy of its download, with its own go.mod: go install refuses
+# modules with replace or exclude directives.
+go_build() {
+	local module="$1" version="$2" out="$3" cgo="$4" tags="$5" pkg="$6" ldflags="${7:-}"
+	if [ -x "$out" ]; then
+		return
+	fi
+	log "building $module@$version $pkg into $out (once; a few minutes)"
+	local dir
+	dir=$(go mod download -json "$module@$version" | jq -r .Dir)
+	if [ -z "$dir" ] || [ "$dir" = null ]; then
+		log "go mod download $module@$version gave no directory"
+		exit 1
+	fi
+	as_root mkdir -p "$(dirname "$out")"
+	# In a subshell, for its EXIT trap. Built under a temporary name and
+	# moved: an interrupted build leaves nothing that looks finished.
+	(
+		work=$(mktemp -d)
+		trap 'rm -rf "$work"' EXIT
+		cp -r "$dir" "$work/src"
+		chmod -R u+w "$work/src"
+		cd "$work/src"
+		CGO_ENABLED="$cgo" go build -trimpath -buildvcs=false \
+			-tags "$tags" -ldflags "$ldflags" -o "$work/out" "$pkg"
+		as_root mv "$work/out" "$out"
+	)
+}
+
+# The current engine: dockerd of the newest moby release the module proxy
+# has (API 1.56, containerd image store), with a runc new enough for it, on
+# Debian's containerd (../shared/modern-engine.md has the recipe). Tests
+# reach it at modern_host; internal/testenv knows these paths too.
+moby_version=v2.0.0-beta.24
+runc_version=v1.5.3
+moby_dir="$cache/moby-$moby_version"
+runc_bin="$cache/runc-$runc_version/runc"
+modern_run=/run/cutover-modern
+modern_host="unix://$modern_run/docker.sock"
+modern_log=/tmp/cutover-modern-dockerd.log
+# Its own bridge and address pool, away from Debian's engine's (172.17.0.0/16
+# and up, 192.168.0.0/16) and from the ranges tests pick (10.213-10.215).
+modern_bridge=cutmodern0
+modern_bridge_addr=10.216.0.1/24
+modern_pool=10.217.0.0/16
+
+modern_up() {
+	DOCKER_HOST="$modern_host" docker info >/dev/null 2>&1
+}
+
+# modern_version prints the version of the current engine that answers.
+modern_version() {
+	DOCKER_HOST="$modern_host" docker version --format '{{.Server.Version}}' 2>/dev/null
+}
+
+# stop_modern stops a current engine of another version, by the pidfile it
+# was started with, so the new version takes its place.
+stop_modern() {
+	local pid i
+	pid=$(cat "$modern_run/docker.pid" 2>/dev/null) || return 0
+	log "stopping the current dockerd $(modern_version) (pid $pid) for $moby_version"
+	as_root kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 60); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 1
+	done
+	log "the current dockerd (pid $pid) did not stop within 60s"
+	exit 1
+}
+
+build_modern() {
+	go_build github.com/moby/moby/v2 "$moby_version" "$moby_dir/dockerd" 0 \
+		"exclude_graphdriver_btrfs exclude_graphdriver_devicemapper" ./cmd/dockerd \
+		"-X github.com/moby/moby/v2/dockerversion.Version=${moby_version#v} -X github.com/moby/moby/v2/dockerversion.GitCommit=$moby_version"
+	go_build github.com/moby/moby/v2 "$moby_version" "$moby_dir/docker-proxy" 0 "" ./cmd/docker-proxy
+	# Debian's runc 1.1 lacks the time namespace the current engine asks for.
+	# Built without the seccomp tag, hence --seccomp-profile unconfined below.
+	go_build github.com/opencontainers/runc "$runc_version" "$runc_bin" 1 "" .
+}
+
+# ensure_modern_bridge creates the current engine's bridge, as
+# internal/testenv/engine.go does for private engines: a dockerd without
+# one of its own (--bridge none) deletes docker0, Debian's engine's bridge.
+ensure_modern_bridge() {
+	if ! ip link show "$modern_bridge" >/dev/null 2>&1; then
+		as_root ip link add "$modern_bridge" type bridge
+	fi
+	if ! ip -4 addr show dev "$modern_bridge" | grep -q "inet $modern_bridge_addr"; then
+		as_root ip addr add "$modern_bridge_addr" dev "$modern_bridge"
+	fi
+	as_root ip link set "$modern_bridge" up
+	# With --iptables=false the engine adds no rules, and Debian's engine set
+	# the FORWARD policy to DROP, which also applies to bridged traffic: let
+	# the current engine's containers reach each other, and only them.
+	local range
+	for range in "${modern_bridge_addr%.*}.0/24" "$modern_pool"; do
+		if ! as_root iptables -C FORWARD -s "$range" -d "$range" -j ACCEPT 2>/dev/null; then
+			as_root iptables -I FORWARD -s "$range" -d "$range" -j ACCEPT
+		fi
+	done
+}
+
+ensure_modern() {
+	if modern_up; then
+		if [ "$(modern_version)" = "${moby_version#v}" ]; then
+			return
+		fi
+		build_modern
+		stop_modern
+	fi
+	build_modern
+	ensure_containerd
+	ensure_modern_bridge
+	as_root mkdir -p "$modern_run" /var/lib/cutover-modern
+	log "starting the current dockerd $moby_version on $modern_host (log: $modern_log)"
+	local docker0
+	docker0=$(ip -4 -o addr show dev docker0 2>/dev/null | awk '{print $4; exit}')
+	# Its own data, state, pidfile, bridge, address pool, cgroup parent and
+	# containerd namespaces; no daemon.json, which belongs to Debian's engine.
+	# --live-restore is not for its containers' sake: a dockerd restarted
+	# with an address pool and without it deletes the interface docker0
+	# (Debian's engine's bridge, whatever its own) while clearing its stale
+	# default network.
+	as_root setsid nohup "$moby_dir/dockerd" \
+		--host "$modern_host" \
+		--data-root /var/lib/cutover-modern \
+		--exec-root "$modern_run/exec" \
+		--pidfile "$modern_run/docker.pid" \
+		--config-file /dev/null \
+		--bridge "$modern_bridge" --default-address-pool "base=$modern_pool,size=24" \
+		--iptables=false --ip6tables=false --ip-masq=false --live-restore \
+		--cgroup-parent cutover-modern \
+		--containerd "$containerd_sock" \
+		--containerd-namespace cutover-modern --containerd-plugins-namespace cutover-modern-plugins \
+		--add-runtime "cutover-runc=$runc_bin" --default-runtime cutover-runc \
+		--seccomp-profile unconfined \
+		--userland-proxy-path "$moby_dir/docker-proxy" \
+		>>"$modern_log" 2>&1 </dev/null &
+	await "current dockerd" $! "$modern_log" 180 modern_up
+	if [ -n "$docker0" ] && ! ip link show docker0 >/dev/null 2>&1; then
+		log "docker0 vanished as the current dockerd started: putting it back ($docker0); see $modern_log"
+		as_root ip link add docker0 type bridge
+		as_root ip addr add "$docker0" dev docker0
+		as_root ip link set docker0 up
+		exit 1
+	fi
+}
+
+# Compose v2, as a CLI plugin of the docker command: "docker compose". The
+# Debian package keeps providing Compose v1 as "docker-compose".
+compose_version=v2.40.3
+compose_bin="$cache/compose-$compose_version/docker-compose"
+compose_plugin=/usr/local/lib/docker/cli-plugins/docker-compose
+
+ensure_compose() {
+	if [ "$(readlink "$compose_plugin" 2>/dev/null)" = "$compose_bin" ] && [ -x "$compose_bin" ]; then
+		return
+	fi
+	go_build github.com/docker/compose/v2 "$compose_version" "$compose_bin" 0 "" ./cmd \
+		"-X github.com/docker/compose/v2/internal.Version=$compose_version"
+	as_root mkdir -p "$(dirname "$compose_plugin")"
+	as_root ln -sfn "$compose_bin" "$compose_plugin"
+	log "installed Compose $compose_version as $compose_plugin"
+}
+
 ensure_packages
 ensure_engine
 if [ "$mode" = all ]; then
 	start_registry plain 127.0.0.1:5000 200
 	start_registry auth 127.0.0.1:5001 401
-	log "ready: engine, registries on 127.0.0.1:5000 (plain) and 127.0.0.1:5001 (auth)"
+	ensure_modern
+	ensure_compose
+	log "ready: engine, registries on 127.0.0.1:5000 (plain) and 127.0.0.1:5001 (auth), current engine on $modern_host, $(docker compose version)"
 else
 	log "ready: engine"
 fi

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,7 +100,17 @@ func TestIntegrationHundredMixedTriggers(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	time.Sleep(2 * time.Second)
+	// The swap that put v3 in place may still be removing the old
+	// container: wait until the dashboard reports that update finished,
+	// which it does only after that removal.
+	waitFor(t, name+"'s last update to finish", 60*time.Second, func() bool {
+		code, body := call(t, "GET", "http://"+d.addr+"/api/images/"+name+"/progress", "Bearer "+key, "", "")
+		var p struct{ Status string }
+		if code != 200 || json.Unmarshal([]byte(body), &p) != nil {
+			return false
+		}
+		return p.Status == "done" || p.Status == "rolled back" || strings.HasPrefix(p.Status, "error: ")
+	})
 	close(stop)
 	<-watched
 	if overlap.Load() {

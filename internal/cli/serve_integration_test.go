@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,11 +102,17 @@ func TestIntegrationPeriodicPasses(t *testing.T) {
 			before, watchedBefore := imageOf(t, updated), imageOf(t, watched)
 			watchedImage := testenv.Docker(t, "inspect", "--format", "{{.Config.Image}}", watched)
 			n := listenNotifications(t)
-			startServe(t, t.TempDir(), append([]string{"--scope", scope, "--notification-url", n.url}, tc.args...)...)
+			const token = "passes-token"
+			d := startServe(t, t.TempDir(), append([]string{"--scope", scope, "--notification-url", n.url,
+				"--http-api-metrics", "--http-api-token", token}, tc.args...)...)
 			waitFor(t, updated+" updated by a periodic pass", 60*time.Second, func() bool { return imageOf(t, updated) != before })
 			// Several more passes run; the finding about the watched one is
-			// told once.
-			time.Sleep(3500 * time.Millisecond)
+			// told once. A pass is counted before its notification goes out
+			// and passes run one at a time, so four more counted passes mean
+			// the notifications of at least two passes after the update
+			// were sent.
+			seen := passes(t, d.addr, token)
+			waitFor(t, "four more passes", 60*time.Second, func() bool { return passes(t, d.addr, token) >= seen+4 })
 			if imageOf(t, watched) != watchedBefore {
 				t.Errorf("%s has no enable label and --auto-update-default is false, yet it was updated", watched)
 			}
@@ -123,6 +130,27 @@ func TestIntegrationPeriodicPasses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// passes is the number of passes the daemon at addr finished, from its
+// metrics.
+func passes(t *testing.T, addr, token string) int {
+	t.Helper()
+	code, body := call(t, "GET", "http://"+addr+"/v1/metrics", "Bearer "+token, "", "")
+	if code != 200 {
+		t.Fatalf("GET /v1/metrics: got %d %s", code, body)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, "watchtower_scans_total "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("watchtower_scans_total %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("GET /v1/metrics: no watchtower_scans_total in:\n%s", body)
+	return 0
 }
 
 func TestServeRefusesBadSettings(t *testing.T) {

@@ -4,17 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,14 +44,23 @@ func buildImages(t *testing.T) testImages {
 	return img
 }
 
-// newRuntime returns a Runtime on the engine of the environment, skipping the
-// test when none answers (failing it when CI is set).
-func newRuntime(t *testing.T) *docker.Runtime {
+// testEngine is one engine the adapter is tested on: the testenv helpers
+// aimed at it, the adapter under test, and a plain SDK client to look at
+// what the adapter made.
+type testEngine struct {
+	*testenv.Engine
+	rt  *docker.Runtime
+	cli *client.Client
+}
+
+// onEngine returns e with a Runtime and an SDK client on it, and pulls
+// images onto it: they are built on the shared engine, and the adapter
+// expects a replacement's image to be there already.
+func onEngine(t *testing.T, e *testenv.Engine, images ...string) *testEngine {
 	t.Helper()
-	testenv.RequireEngine(t)
-	rt, err := docker.New("")
+	rt, err := docker.New(e.Host)
 	if err != nil {
-		t.Fatalf("docker.New: %v", err)
+		t.Fatalf("docker.New(%s): %v", e.Host, err)
 	}
 	t.Cleanup(func() { rt.Close() })
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -65,18 +68,24 @@ func newRuntime(t *testing.T) *docker.Runtime {
 	if err := rt.Ping(ctx); err != nil {
 		t.Fatalf("Ping %s: %v", rt.Host(), err)
 	}
-	return rt
-}
-
-// sdk returns a plain SDK client, to look at what the adapter made.
-func sdk(t *testing.T) *client.Client {
-	t.Helper()
-	cli, err := client.New(client.FromEnv)
+	cli, err := client.New(client.FromEnv, client.WithHost(e.Host))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close() })
-	return cli
+	for _, ref := range images {
+		e.Pull(t, ref)
+	}
+	return &testEngine{Engine: e, rt: rt, cli: cli}
+}
+
+// on runs f as a subtest on the shared engine and on the current one, with
+// images pulled onto each.
+func on(t *testing.T, f func(t *testing.T, te *testEngine), images ...string) {
+	t.Helper()
+	testenv.ForEachEngine(t, func(t *testing.T, e *testenv.Engine) {
+		f(t, onEngine(t, e, images...))
+	})
 }
 
 var anonymous = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -84,78 +93,74 @@ var anonymous = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // removeLater removes a container when the test ends, and the anonymous
 // volumes it used: one attached by name to a replacement outlives "rm -v", so
 // each removal tries, and the last user's succeeds.
-func removeLater(t *testing.T, id string) {
+func (te *testEngine) removeLater(t *testing.T, id string) {
 	t.Helper()
-	cli := sdk(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		var volumes []string
-		if res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil {
+		if res, err := te.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil {
 			for _, m := range res.Container.Mounts {
 				if anonymous.MatchString(m.Name) {
 					volumes = append(volumes, m.Name)
 				}
 			}
 		}
-		_, _ = cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		_, _ = te.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		for _, v := range volumes {
-			_, _ = cli.VolumeRemove(ctx, v, client.VolumeRemoveOptions{})
+			_, _ = te.cli.VolumeRemove(ctx, v, client.VolumeRemoveOptions{})
 		}
 	})
 }
 
 // inspect inspects a container with the SDK.
-func inspect(t *testing.T, id string) client.ContainerInspectResult {
+func (te *testEngine) inspect(t *testing.T, id string) client.ContainerInspectResult {
 	t.Helper()
-	res, err := sdk(t).ContainerInspect(t.Context(), id, client.ContainerInspectOptions{})
+	res, err := te.cli.ContainerInspect(t.Context(), id, client.ContainerInspectOptions{})
 	if err != nil {
-		t.Fatalf("inspect %s: %v", id, err)
+		t.Fatalf("inspect %s on the %s engine: %v", id, te.Name, err)
 	}
 	return res
 }
 
-// engineSocket returns the path of the engine's unix socket, skipping the
-// test when the engine is reached otherwise.
-func engineSocket(t *testing.T, rt *docker.Runtime) string {
+// socket returns the path of the engine's unix socket, skipping the test
+// when the engine is reached otherwise.
+func (te *testEngine) socket(t *testing.T) string {
 	t.Helper()
-	path, ok := strings.CutPrefix(rt.Host(), "unix://")
+	path, ok := strings.CutPrefix(te.Host, "unix://")
 	if !ok {
-		t.Skipf("needs an engine on a unix socket, have %s", rt.Host())
+		t.Skipf("needs an engine on a unix socket, have %s", te.Host)
 	}
 	return path
 }
 
-// engineClient returns an HTTP client that reaches the engine at socket.
-func engineClient(socket string) *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
-		},
-	}}
-}
-
 // apiVersion returns the API version the SDK settles on with the engine.
-func apiVersion(t *testing.T) string {
+func (te *testEngine) apiVersion(t *testing.T) string {
 	t.Helper()
-	cli := sdk(t)
-	if _, err := cli.Ping(t.Context(), client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+	if _, err := te.cli.Ping(t.Context(), client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		t.Fatal(err)
 	}
-	return cli.ClientVersion()
+	return te.cli.ClientVersion()
 }
 
 // createRaw creates a container from a hand-written request, for settings
 // neither the docker command nor the SDK can send to this engine, and removes
 // it when the test ends.
-func createRaw(t *testing.T, rt *docker.Runtime, name string, req map[string]any) string {
+func (te *testEngine) createRaw(t *testing.T, name string, req map[string]any) string {
 	t.Helper()
 	body, err := json.Marshal(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := "http://engine/v" + apiVersion(t) + "/containers/create?name=" + url.QueryEscape(name)
-	resp, err := engineClient(engineSocket(t, rt)).Post(u, "application/json", bytes.NewReader(body))
+	socket := te.socket(t)
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		},
+	}}
+	defer hc.CloseIdleConnections()
+	u := "http://engine/v" + te.apiVersion(t) + "/containers/create?name=" + url.QueryEscape(name)
+	resp, err := hc.Post(u, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,47 +170,8 @@ func createRaw(t *testing.T, rt *docker.Runtime, name string, req map[string]any
 		Message string `json:"message"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || created.ID == "" {
-		t.Fatalf("create %s: %s %s %v", name, resp.Status, created.Message, err)
+		t.Fatalf("create %s on the %s engine: %s %s %v", name, te.Name, resp.Status, created.Message, err)
 	}
-	removeLater(t, created.ID)
+	te.removeLater(t, created.ID)
 	return created.ID
-}
-
-// recordingEngine puts a proxy in front of the engine and returns its
-// address and the bodies of the create requests it passed on.
-func recordingEngine(t *testing.T, rt *docker.Runtime) (string, func() []string) {
-	t.Helper()
-	real := engineSocket(t, rt)
-	dir, err := os.MkdirTemp("", "cdt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	ln, err := net.Listen("unix", filepath.Join(dir, "engine.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := &httputil.ReverseProxy{
-		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(&url.URL{Scheme: "http", Host: "engine"}) },
-		Transport: engineClient(real).Transport,
-	}
-	var mu sync.Mutex
-	var creates []string
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/containers/create") {
-			body, _ := io.ReadAll(r.Body)
-			mu.Lock()
-			creates = append(creates, string(body))
-			mu.Unlock()
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		proxy.ServeHTTP(w, r)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "unix://" + ln.Addr().String(), func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(creates)
-	}
 }

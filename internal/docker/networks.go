@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"maps"
 	"net"
 	"slices"
@@ -16,6 +17,9 @@ import (
 type networkPlan struct {
 	create  *network.NetworkingConfig
 	connect []attachment
+	// configMAC is the MAC address of the main network for Config, where
+	// engines before API 1.44 take it; "" for none.
+	configMAC string
 }
 
 // attachment is one network to connect, by name, with its endpoint settings.
@@ -25,39 +29,80 @@ type attachment struct {
 }
 
 // planNetworks carries over old's endpoints with the settings the user gave
-// them: static addresses, aliases, links, driver options. mac is the MAC
-// address the user set on the main network ("" for none); it goes into the
-// endpoint unless legacyMAC says the engine takes it in Config only.
-// Containers on the host's, none or another container's network join
-// nothing themselves.
-func planNetworks(old container.InspectResponse, mac string, legacyMAC bool) networkPlan {
+// them: static addresses, aliases, links, driver options, and MAC addresses
+// (see carriedMAC). userMAC is the one the engine reports the user set for
+// the container ("" for none), used when the main endpoint shows none, as a
+// stopped container's does on engines before API 1.44. With legacyMAC the
+// engine takes a MAC only container-wide, for the main network, so only that
+// one is carried, in configMAC. Containers on the host's, none or another
+// container's network join nothing themselves.
+func planNetworks(old container.InspectResponse, userMAC string, legacyMAC bool) networkPlan {
 	mode := old.HostConfig.NetworkMode
 	if mode.IsHost() || mode.IsNone() || mode.IsContainer() || old.NetworkSettings == nil {
 		return networkPlan{}
 	}
 	nets := old.NetworkSettings.Networks
 	names := slices.Sorted(maps.Keys(nets))
+	user, _ := net.ParseMAC(userMAC)
 	primary := primaryNetwork(mode, nets, names)
 	if primary == "" {
-		if mac == "" || legacyMAC {
+		switch {
+		case user == nil:
 			return networkPlan{}
+		case legacyMAC:
+			return networkPlan{configMAC: user.String()}
 		}
 		primary = modeNetwork(mode)
 	}
 	var plan networkPlan
-	ep := endpointFor(primary, nets[primary], old.ID)
-	if mac != "" && !legacyMAC {
-		if hw, err := net.ParseMAC(mac); err == nil {
-			ep.MacAddress = network.HardwareAddr(hw)
+	mac := func(name string) network.HardwareAddr {
+		m := carriedMAC(nets[name])
+		if m == nil && name == primary && user != nil {
+			m = network.HardwareAddr(user)
 		}
+		return m
+	}
+	ep := endpointFor(primary, nets[primary], old.ID)
+	if legacyMAC {
+		if m := mac(primary); m != nil {
+			plan.configMAC = m.String()
+		}
+	} else {
+		ep.MacAddress = mac(primary)
 	}
 	plan.create = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{primary: ep}}
 	for _, name := range names {
-		if name != primary {
-			plan.connect = append(plan.connect, attachment{network: name, endpoint: endpointFor(name, nets[name], old.ID)})
+		if name == primary {
+			continue
 		}
+		ep := endpointFor(name, nets[name], old.ID)
+		if !legacyMAC {
+			ep.MacAddress = mac(name)
+		}
+		plan.connect = append(plan.connect, attachment{network: name, endpoint: ep})
 	}
 	return plan
+}
+
+// carriedMAC returns the MAC address an endpoint of the old container has,
+// for the new one to keep, or nil. The old container is stopped before the
+// new one starts, so the address is free by then. An address the engine
+// derived from the endpoint's IPv4 address (02:42 and the address's four
+// bytes, as engines before API 1.44 do on every network and current ones on
+// overlay networks) is not kept: it belongs to the IP address, which the next
+// container given it would have too.
+func carriedMAC(ep *network.EndpointSettings) network.HardwareAddr {
+	if ep == nil || len(ep.MacAddress) != 6 {
+		return nil
+	}
+	m := ep.MacAddress
+	if ip := ep.IPAddress; ip.Is4() {
+		a := ip.As4()
+		if m[0] == 0x02 && m[1] == 0x42 && bytes.Equal(m[2:], a[:]) {
+			return nil
+		}
+	}
+	return slices.Clone(m)
 }
 
 // primaryNetwork returns the endpoint, by name, of the network mode names,

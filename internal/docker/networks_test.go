@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 
@@ -61,13 +62,94 @@ func TestPlanNetworks(t *testing.T) {
 	}
 
 	t.Run("mac address", func(t *testing.T) {
-		plan := planNetworks(old("front"), "02:42:0a:00:00:09", false)
-		if got := plan.create.EndpointsConfig["front"].MacAddress.String(); got != "02:42:0a:00:00:09" {
-			t.Errorf("MAC address of the main endpoint = %q, want 02:42:0a:00:00:09", got)
+		mac := func(s string) network.HardwareAddr {
+			hw, err := net.ParseMAC(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return network.HardwareAddr(hw)
 		}
-		legacy := planNetworks(old("front"), "02:42:0a:00:00:09", true)
-		if got := legacy.create.EndpointsConfig["front"].MacAddress; got != nil {
-			t.Errorf("MAC address of the main endpoint before API 1.44 = %q, want none (it goes in Config)", got)
+		ip5, ip6 := netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("10.0.0.6")
+		in := func(front, back *network.EndpointSettings) container.InspectResponse {
+			return container.InspectResponse{
+				ID:         id,
+				HostConfig: &container.HostConfig{NetworkMode: "front"},
+				NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{
+					"front": front, "back": back,
+				}},
+			}
+		}
+		for _, tc := range []struct {
+			name        string
+			front, back *network.EndpointSettings
+			user        string
+			legacy      bool
+			// want* are the MACs of the endpoints and of Config, "" for none.
+			wantFront, wantBack, wantConfig string
+		}{
+			{
+				name:      "each endpoint keeps its own",
+				front:     &network.EndpointSettings{MacAddress: mac("9a:12:4a:b9:ad:a0"), IPAddress: ip5},
+				back:      &network.EndpointSettings{MacAddress: mac("f2:f8:bc:2d:49:75"), IPAddress: ip6},
+				wantFront: "9a:12:4a:b9:ad:a0", wantBack: "f2:f8:bc:2d:49:75",
+			},
+			{
+				name:     "derived from the IP address: left to the engine",
+				front:    &network.EndpointSettings{MacAddress: mac("02:42:0a:00:00:05"), IPAddress: ip5},
+				back:     &network.EndpointSettings{MacAddress: mac("02:42:0a:00:00:06"), IPAddress: ip6},
+				wantBack: "",
+			},
+			{
+				name:      "02:42 not matching the address is the user's",
+				front:     &network.EndpointSettings{MacAddress: mac("02:42:0a:00:00:99"), IPAddress: ip5},
+				back:      &network.EndpointSettings{},
+				wantFront: "02:42:0a:00:00:99",
+			},
+			{
+				name:      "stopped: the user's from Config",
+				front:     &network.EndpointSettings{},
+				back:      &network.EndpointSettings{},
+				user:      "02:42:0a:00:00:09",
+				wantFront: "02:42:0a:00:00:09",
+			},
+			{
+				name:       "before API 1.44: the main network's, in Config",
+				front:      &network.EndpointSettings{MacAddress: mac("02:42:0a:00:00:99"), IPAddress: ip5},
+				back:       &network.EndpointSettings{MacAddress: mac("f2:f8:bc:2d:49:75"), IPAddress: ip6},
+				legacy:     true,
+				wantConfig: "02:42:0a:00:00:99",
+			},
+			{
+				name:       "before API 1.44, stopped: the user's, in Config",
+				front:      &network.EndpointSettings{},
+				back:       &network.EndpointSettings{},
+				user:       "02:42:0a:00:00:09",
+				legacy:     true,
+				wantConfig: "02:42:0a:00:00:09",
+			},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				plan := planNetworks(in(tc.front, tc.back), tc.user, tc.legacy)
+				if len(plan.connect) != 1 {
+					t.Fatalf("connects = %+v, want one, to back", plan.connect)
+				}
+				got := []string{plan.create.EndpointsConfig["front"].MacAddress.String(), plan.connect[0].endpoint.MacAddress.String(), plan.configMAC}
+				if want := []string{tc.wantFront, tc.wantBack, tc.wantConfig}; !cmp.Equal(got, want) {
+					t.Errorf("MACs of front, back and Config = %q, want %q", got, want)
+				}
+			})
+		}
+	})
+
+	t.Run("no endpoint yet, a MAC the user set", func(t *testing.T) {
+		in := container.InspectResponse{ID: id, HostConfig: &container.HostConfig{NetworkMode: "default"}}
+		in.NetworkSettings = &container.NetworkSettings{}
+		plan := planNetworks(in, "02:42:0a:00:00:09", false)
+		if ep := plan.create.EndpointsConfig["bridge"]; ep == nil || ep.MacAddress.String() != "02:42:0a:00:00:09" {
+			t.Errorf("plan = %+v, want the bridge endpoint with the MAC", plan.create)
+		}
+		if legacy := planNetworks(in, "02:42:0a:00:00:09", true); legacy.create != nil || legacy.configMAC != "02:42:0a:00:00:09" {
+			t.Errorf("plan before API 1.44 = %+v, want the MAC in Config alone", legacy)
 		}
 	})
 

@@ -27,10 +27,10 @@ const removeTimeout = 30 * time.Second
 // networks with their aliases and static addresses. It returns the new
 // container's id; a container it made before failing is removed again.
 //
-// A MAC address is carried over only when the engine reports it as set by
-// the user, in Config.MacAddress (engines before API 1.52 do); the address an
-// endpoint shows otherwise is the engine's own pick and is left for the new
-// endpoint to pick afresh.
+// Each endpoint keeps its MAC address, unless the engine derived it from the
+// IP address (see carriedMAC): users of macvlan networks with DHCP
+// reservations count on it, and current engines (API 1.52 on) no longer tell
+// an address the user set from one they picked.
 func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, rep engine.Replacement) (string, error) {
 	if _, err := r.inspectImage(ctx, rep.Image); err != nil {
 		return "", fmt.Errorf("new image %s: %w", rep.Image, err)
@@ -52,7 +52,7 @@ type blueprint struct {
 	// OldID its id, whose short form the engine added as an alias.
 	Networks map[string]*network.EndpointSettings
 	OldID    string
-	// MAC is the address the user set, "" for none.
+	// MAC is the address the engine reports the user set, "" for none.
 	MAC string
 }
 
@@ -105,16 +105,15 @@ func (r *Runtime) create(ctx context.Context, name string, bp blueprint) (string
 	if err != nil {
 		return "", err
 	}
-	legacyMAC := versions.LessThan(version, "1.44")
 	plan := planNetworks(container.InspectResponse{
 		ID: bp.OldID, HostConfig: bp.HostConfig,
 		NetworkSettings: &container.NetworkSettings{Networks: bp.Networks},
-	}, bp.MAC, legacyMAC)
+	}, bp.MAC, versions.LessThan(version, "1.44"))
 
 	var id string
-	if bp.MAC != "" && legacyMAC {
+	if plan.configMAC != "" {
 		req := container.CreateRequest{Config: bp.Config, HostConfig: bp.HostConfig, NetworkingConfig: plan.create}
-		id, err = r.createWithConfigMAC(ctx, name, version, req, bp.MAC)
+		id, err = r.createWithConfigMAC(ctx, name, version, req, plan.configMAC)
 	} else {
 		var created client.ContainerCreateResult
 		created, err = r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
@@ -135,16 +134,27 @@ func (r *Runtime) create(ctx context.Context, name string, bp blueprint) (string
 	return id, nil
 }
 
-// replacementHostConfig returns old's HostConfig, which holds only what the
-// user set, made to outlive the containers it points at: a network
-// container named by id is named by name, and anonymous volumes are
-// attached by name unless fresh ones are asked for.
+// replacementHostConfig returns old's HostConfig, which holds what the user
+// set and the engine's masked and read-only paths, made to outlive the
+// containers it points at: a network container named by id is named by
+// name, and anonymous volumes are attached by name unless fresh ones are
+// asked for. The engine's paths go, so the engine fills in its own again.
 //
 // peer, when set, is the name the caller resolved for the network container:
 // it knows containers that were swapped away, whose old id no longer
 // resolves here.
 func (r *Runtime) replacementHostConfig(ctx context.Context, old container.InspectResponse, peer string, fresh bool) (*container.HostConfig, error) {
 	hc := *old.HostConfig
+	// The engine records its default lists in the container at create, and
+	// inspect shows them: copied, they would keep the list of the engine
+	// that created the old container, without the paths newer engines mask
+	// (/proc/interrupts). Empty lists are the user's systempaths=unconfined.
+	if len(hc.MaskedPaths) > 0 {
+		hc.MaskedPaths = nil
+	}
+	if len(hc.ReadonlyPaths) > 0 {
+		hc.ReadonlyPaths = nil
+	}
 	if hc.NetworkMode.IsContainer() && peer != "" && peer != hc.NetworkMode.ConnectedContainer() {
 		hc.NetworkMode = container.NetworkMode("container:" + peer)
 	} else if hc.NetworkMode.IsContainer() {
@@ -179,8 +189,8 @@ func (r *Runtime) replacementHostConfig(ctx context.Context, old container.Inspe
 }
 
 // userMAC returns the MAC address in the raw inspect's Config.MacAddress: the
-// SDK no longer decodes it, and engines report there the address the user
-// set.
+// SDK no longer decodes it, and engines before API 1.52 report there the
+// address the user set.
 func userMAC(raw json.RawMessage) string {
 	var v struct {
 		Config struct {

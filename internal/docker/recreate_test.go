@@ -25,17 +25,25 @@ import (
 // with most of what docker run can set, on an image whose defaults changed,
 // and compares the two.
 func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
-	rt := newRuntime(t)
 	img := buildImages(t)
-	ctx := t.Context()
+	on(t, func(t *testing.T, te *testEngine) { testKeepsSettings(t, te, img) }, img.v1, img.v2)
+}
 
+func testKeepsSettings(t *testing.T, te *testEngine, img testImages) {
+	rt, ctx := te.rt, t.Context()
+	// Each engine's networks are bridges on this host: one subnet on both
+	// would clash in its routes.
+	prefix := "10.213"
+	if te.Name == testenv.CurrentName {
+		prefix = "10.218"
+	}
 	octet := 100 + rand.IntN(150)
 	netA, netB := testenv.Name(t, "net-a"), testenv.Name(t, "net-b")
-	testenv.CreateNetwork(t, netA, "--subnet", fmt.Sprintf("10.213.%d.0/24", octet))
-	testenv.CreateNetwork(t, netB)
+	te.CreateNetwork(t, netA, "--subnet", fmt.Sprintf("%s.%d.0/24", prefix, octet))
+	te.CreateNetwork(t, netB)
 	vol := testenv.Name(t, "vol")
-	testenv.CreateVolume(t, vol)
-	staticIP := fmt.Sprintf("10.213.%d.50", octet)
+	te.CreateVolume(t, vol)
+	staticIP := fmt.Sprintf("%s.%d.50", prefix, octet)
 
 	for _, tc := range []struct {
 		name     string
@@ -68,8 +76,8 @@ func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
 				// One static address is enough; the second run shares the subnet.
 				args = append(args, "--hostname", tc.hostname, "--ip", staticIP)
 			}
-			oldID := testenv.RunContainer(t, oldName, append(args, img.v1)...)
-			testenv.Docker(t, "network", "connect", "--alias", "b-alias", netB, oldName)
+			oldID := te.RunContainer(t, oldName, append(args, img.v1)...)
+			te.Docker(t, "network", "connect", "--alias", "b-alias", netB, oldName)
 
 			old, err := rt.Container(ctx, oldName)
 			if err != nil {
@@ -79,9 +87,9 @@ func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("CreateReplacement: %v", err)
 			}
-			removeLater(t, newID)
+			te.removeLater(t, newID)
 
-			oc, nc := inspect(t, oldID).Container, inspect(t, newID).Container
+			oc, nc := te.inspect(t, oldID).Container, te.inspect(t, newID).Container
 
 			// HostConfig: equal but for the anonymous volume, now attached
 			// by name.
@@ -159,7 +167,7 @@ func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
 			if err := rt.Start(ctx, newID); err != nil {
 				t.Fatalf("start replacement: %v", err)
 			}
-			started := inspect(t, newID).Container
+			started := te.inspect(t, newID).Container
 			if !started.State.Running {
 				t.Fatalf("replacement state = %s, want running", started.State.Status)
 			}
@@ -178,22 +186,26 @@ func TestIntegrationCreateReplacementKeepsSettings(t *testing.T) {
 // store the id anyway see the same container.
 func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 	img := buildImages(t)
-	host, creates := recordingEngine(t, newRuntime(t))
-	rt, err := docker.New(host)
+	on(t, func(t *testing.T, te *testEngine) { testNamesNetworkContainer(t, te, img) }, img.v1, img.v2)
+}
+
+func testNamesNetworkContainer(t *testing.T, te *testEngine, img testImages) {
+	proxy := testenv.NewFaultProxy(t, te.Engine)
+	rt, err := docker.New(proxy.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	if rt.Host() != host {
-		t.Errorf("Host() = %q, want the given %q", rt.Host(), host)
+	if rt.Host() != proxy.Host {
+		t.Errorf("Host() = %q, want the given %q", rt.Host(), proxy.Host)
 	}
 	ctx := t.Context()
 
 	peer := testenv.Name(t, "peer")
-	peerID := testenv.RunContainer(t, peer, img.v1)
+	peerID := te.RunContainer(t, peer, img.v1)
 	dep := testenv.Name(t, "dep")
 	// Both apps share one network stack, so one listens elsewhere.
-	testenv.RunContainer(t, dep, "--network", "container:"+peerID, "-e", "PORT=8001", img.v1)
+	te.RunContainer(t, dep, "--network", "container:"+peerID, "-e", "PORT=8001", img.v1)
 
 	old, err := rt.Container(ctx, dep)
 	if err != nil {
@@ -206,9 +218,9 @@ func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateReplacement: %v", err)
 	}
-	removeLater(t, newID)
+	te.removeLater(t, newID)
 
-	sent := creates()
+	sent := proxy.Calls(testenv.ContainerCreate)
 	if len(sent) != 1 {
 		t.Fatalf("create requests = %d, want 1", len(sent))
 	}
@@ -216,7 +228,7 @@ func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 		Hostname   string
 		HostConfig struct{ NetworkMode string }
 	}
-	if err := json.Unmarshal([]byte(sent[0]), &req); err != nil {
+	if err := json.Unmarshal([]byte(sent[0].Body), &req); err != nil {
 		t.Fatal(err)
 	}
 	if want := "container:" + peer; req.HostConfig.NetworkMode != want {
@@ -225,7 +237,7 @@ func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 	if req.Hostname != "" {
 		t.Errorf("create request's Hostname = %q, want none: the engine refuses one with a network container", req.Hostname)
 	}
-	got := inspect(t, newID).Container.HostConfig.NetworkMode
+	got := te.inspect(t, newID).Container.HostConfig.NetworkMode
 	if got != container.NetworkMode("container:"+peer) && got != container.NetworkMode("container:"+peerID) {
 		t.Errorf("replacement's NetworkMode = %q, want container:%s", got, peer)
 	}
@@ -234,18 +246,24 @@ func TestIntegrationCreateReplacementNamesNetworkContainer(t *testing.T) {
 	}
 }
 
-// TestIntegrationCreateReplacementKeepsMAC checks that a MAC address the
-// user set follows the container.
+// TestIntegrationCreateReplacementKeepsMAC checks that a container keeps
+// its MAC addresses: one the user set on every engine (engines before API
+// 1.44 take it in Config, through a request the adapter writes by hand), and
+// one the engine picked where the engine picks at random rather than from
+// the IP address.
 func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
-	rt := newRuntime(t)
 	img := buildImages(t)
-	ctx := t.Context()
-	version := apiVersion(t)
-	if !versions.LessThan(version, "1.52") {
-		t.Skipf("API %s no longer tells a MAC address the user set from the engine's pick", version)
-	}
+	on(t, func(t *testing.T, te *testEngine) {
+		t.Run("set by the user", func(t *testing.T) { testKeepsUserMAC(t, te, img) })
+		t.Run("picked by the engine", func(t *testing.T) { testKeepsEngineMAC(t, te, img) })
+	}, img.v1, img.v2)
+}
+
+func testKeepsUserMAC(t *testing.T, te *testEngine, img testImages) {
+	rt, ctx := te.rt, t.Context()
+	version := te.apiVersion(t)
 	netA := testenv.Name(t, "net-mac")
-	testenv.CreateNetwork(t, netA)
+	te.CreateNetwork(t, netA)
 
 	const mac = "02:42:0a:d5:00:99"
 	req := map[string]any{
@@ -261,7 +279,10 @@ func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
 	}
 	req["NetworkingConfig"] = map[string]any{"EndpointsConfig": map[string]any{netA: endpoint}}
 	oldName := testenv.Name(t, "mac")
-	oldID := createRaw(t, rt, oldName, req)
+	oldID := te.createRaw(t, oldName, req)
+	if err := rt.Start(ctx, oldID); err != nil {
+		t.Fatal(err)
+	}
 
 	old, err := rt.Container(ctx, oldName)
 	if err != nil {
@@ -271,26 +292,72 @@ func TestIntegrationCreateReplacementKeepsMAC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateReplacement: %v", err)
 	}
-	removeLater(t, newID)
+	te.removeLater(t, newID)
 	if err := rt.Remove(ctx, oldID, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := rt.Start(ctx, newID); err != nil {
 		t.Fatalf("start replacement: %v", err)
 	}
-	ep := inspect(t, newID).Container.NetworkSettings.Networks[netA]
+	ep := te.inspect(t, newID).Container.NetworkSettings.Networks[netA]
 	if ep == nil || ep.MacAddress.String() != mac {
 		t.Errorf("replacement's endpoint on %s = %+v, want MAC address %s", netA, ep, mac)
+	}
+}
+
+func testKeepsEngineMAC(t *testing.T, te *testEngine, img testImages) {
+	rt, ctx := te.rt, t.Context()
+	netA, netB := testenv.Name(t, "net-a"), testenv.Name(t, "net-b")
+	te.CreateNetwork(t, netA)
+	te.CreateNetwork(t, netB)
+	oldName := testenv.Name(t, "mac")
+	oldID := te.RunContainer(t, oldName, "--network", netA, img.v1)
+	te.Docker(t, "network", "connect", netB, oldName)
+	oldNets := te.inspect(t, oldID).Container.NetworkSettings.Networks
+
+	old, err := rt.Container(ctx, oldName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newID, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: oldName + "-cutover"})
+	if err != nil {
+		t.Fatalf("CreateReplacement: %v", err)
+	}
+	te.removeLater(t, newID)
+	if err := rt.Stop(ctx, oldID, "", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx, newID); err != nil {
+		t.Fatalf("start replacement: %v", err)
+	}
+	newNets := te.inspect(t, newID).Container.NetworkSettings.Networks
+	for _, n := range []string{netA, netB} {
+		o, nw := oldNets[n], newNets[n]
+		if o == nil || nw == nil || len(o.MacAddress) == 0 {
+			t.Fatalf("endpoints on %s: old %+v, new %+v, want both with a MAC address", n, o, nw)
+		}
+		// Where the engine derives the address from the IP address, the new
+		// endpoint must get its own, from its own IP address.
+		want := o.MacAddress.String()
+		if ip := o.IPAddress.As4(); want == fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", ip[0], ip[1], ip[2], ip[3]) {
+			ip := nw.IPAddress.As4()
+			want = fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", ip[0], ip[1], ip[2], ip[3])
+		}
+		if got := nw.MacAddress.String(); got != want {
+			t.Errorf("replacement's MAC address on %s = %s, want %s (old one %s)", n, got, want, o.MacAddress)
+		}
 	}
 }
 
 // TestIntegrationCreateReplacementKeepsUserEntrypoint checks both ways the
 // user can override the image's entrypoint.
 func TestIntegrationCreateReplacementKeepsUserEntrypoint(t *testing.T) {
-	rt := newRuntime(t)
 	img := buildImages(t)
-	ctx := t.Context()
+	on(t, func(t *testing.T, te *testEngine) { testKeepsUserEntrypoint(t, te, img) }, img.v1, img.v2)
+}
 
+func testKeepsUserEntrypoint(t *testing.T, te *testEngine, img testImages) {
+	rt, ctx := te.rt, t.Context()
 	for _, tc := range []struct {
 		name           string
 		args           []string
@@ -303,7 +370,7 @@ func TestIntegrationCreateReplacementKeepsUserEntrypoint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := testenv.Name(t, "ep")
-			testenv.RunContainer(t, n, tc.args...)
+			te.RunContainer(t, n, tc.args...)
 			old, err := rt.Container(ctx, n)
 			if err != nil {
 				t.Fatal(err)
@@ -312,13 +379,65 @@ func TestIntegrationCreateReplacementKeepsUserEntrypoint(t *testing.T) {
 			if err != nil {
 				t.Fatalf("CreateReplacement: %v", err)
 			}
-			removeLater(t, id)
-			got := inspect(t, id).Container.Config
+			te.removeLater(t, id)
+			got := te.inspect(t, id).Container.Config
 			if !slices.Equal(got.Entrypoint, tc.wantEntrypoint) || !slices.Equal(got.Cmd, tc.wantCmd) {
 				t.Errorf("replacement's Entrypoint, Cmd = %q, %q, want %q, %q", got.Entrypoint, got.Cmd, tc.wantEntrypoint, tc.wantCmd)
 			}
 		})
 	}
+}
+
+// TestIntegrationCreateReplacementTakesEngineSystemPaths checks that the
+// paths the engine masks or makes read-only in a container are the
+// engine's own, as for a container created today, and not the list the old
+// container's engine gave it: engines add paths when a leak is found
+// (/proc/interrupts, /sys/devices/virtual/powercap in 2025), and inspect
+// shows the list. Unconfined, which the user chose, stays unconfined.
+func TestIntegrationCreateReplacementTakesEngineSystemPaths(t *testing.T) {
+	img := buildImages(t)
+	on(t, func(t *testing.T, te *testEngine) {
+		rt, ctx := te.rt, t.Context()
+		fresh := te.inspect(t, te.RunContainer(t, testenv.Name(t, "fresh"), img.v1)).Container.HostConfig
+		if len(fresh.MaskedPaths) < 2 || len(fresh.ReadonlyPaths) < 2 {
+			t.Fatalf("a fresh container's masked and read-only paths = %q, %q, want the engine's lists", fresh.MaskedPaths, fresh.ReadonlyPaths)
+		}
+		oldName := testenv.Name(t, "paths")
+		// As an older engine would have created it: a shorter list.
+		te.createRaw(t, oldName, map[string]any{
+			"Image":  img.v1,
+			"Labels": map[string]string{"cutover.test": "1"},
+			"HostConfig": map[string]any{
+				"MaskedPaths":   fresh.MaskedPaths[:1],
+				"ReadonlyPaths": fresh.ReadonlyPaths[:1],
+			},
+		})
+		unconfined := testenv.Name(t, "unconfined")
+		te.RunContainer(t, unconfined, "--security-opt", "systempaths=unconfined", img.v1)
+
+		for _, tc := range []struct {
+			name               string
+			wantMasked, wantRO []string
+		}{
+			{name: oldName, wantMasked: fresh.MaskedPaths, wantRO: fresh.ReadonlyPaths},
+			{name: unconfined, wantMasked: []string{}, wantRO: []string{}},
+		} {
+			old, err := rt.Container(ctx, tc.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := rt.CreateReplacement(ctx, old, engine.Replacement{Image: img.v2, Name: tc.name + "-cutover"})
+			if err != nil {
+				t.Fatalf("CreateReplacement of %s: %v", tc.name, err)
+			}
+			te.removeLater(t, id)
+			got := te.inspect(t, id).Container.HostConfig
+			if !cmp.Equal(got.MaskedPaths, tc.wantMasked) || !cmp.Equal(got.ReadonlyPaths, tc.wantRO) {
+				t.Errorf("replacement of %s: masked paths %q, read-only paths %q, want %q, %q",
+					tc.name, got.MaskedPaths, got.ReadonlyPaths, tc.wantMasked, tc.wantRO)
+			}
+		}
+	}, img.v1, img.v2)
 }
 
 func mountAt(mounts []container.MountPoint, dst string) string {

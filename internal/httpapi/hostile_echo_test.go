@@ -61,7 +61,10 @@ func TestNoHeaderBuiltFromInput(t *testing.T) {
 	}
 	checkHeaders(t, "failed deploy", a.header)
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && !strings.Contains(h.jobs.all(), `"state":"done"`) {
+	for !strings.Contains(h.jobs.all(), `"state":"done"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("job records after 5s: %q, want the failed deploy's recorded done", h.jobs.all())
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if jobs := h.jobs.all(); strings.Contains(jobs, "\r\n") {
@@ -115,7 +118,10 @@ func TestSecretsStayOut(t *testing.T) {
 		t.Fatalf("GET /v1/metrics: got %d %.200q, want 200 with the metrics", a.status, a.body)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && strings.Count(h.jobs.all(), `"state":"done"`)+strings.Count(h.jobs.all(), `"state":"failed"`) < 2 {
+	for strings.Count(h.jobs.all(), `"state":"done"`)+strings.Count(h.jobs.all(), `"state":"failed"`) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("job records after 5s: %q, want both deploys recorded as ended", h.jobs.all())
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	where := map[string]string{

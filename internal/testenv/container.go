@@ -10,6 +10,13 @@ import (
 // another; its value is the replaced container's name.
 const SwapLabel = "cutover.swap.of"
 
+// RunContainer runs a container on the shared engine; see
+// Engine.RunContainer.
+func RunContainer(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	return shared().RunContainer(t, name, args...)
+}
+
 // RunContainer runs docker run -d --name name --label cutover.test=1 args...
 // and returns the container ID; args end with the image and its command.
 //
@@ -18,29 +25,29 @@ const SwapLabel = "cutover.swap.of"
 // followed by "-cutover" (the copies it renames aside or creates temporarily)
 // and those labelled cutover.swap.of=name. name should come from Name, so
 // that these patterns cannot match another test's containers.
-func RunContainer(t testing.TB, name string, args ...string) string {
+func (e *Engine) RunContainer(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	// Registered before the run: a run that fails after creating the
 	// container (a port already taken, say) must not leave it behind.
-	t.Cleanup(func() { removeContainers(t, name) })
-	return Docker(t, append([]string{"run", "-d", "--name", name, "--label", TestLabel}, args...)...)
+	t.Cleanup(func() { e.removeContainers(t, name) })
+	return e.Docker(t, append([]string{"run", "-d", "--name", name, "--label", TestLabel}, args...)...)
 }
 
 // removeContainers removes the containers RunContainer promised to clean up.
-func removeContainers(t testing.TB, name string) {
+func (e *Engine) removeContainers(t testing.TB, name string) {
 	t.Helper()
-	ids, err := containersOf(name)
+	ids, err := e.containersOf(name)
 	if err != nil {
 		t.Errorf("cleanup of container %s: %v", name, err)
 		return
 	}
-	removeContainerIDs(t, "container "+name, ids)
+	e.removeContainerIDs(t, "container "+name, ids)
 }
 
 // removeContainerIDs force-removes containers with their anonymous volumes.
 // After a failed test it first logs their output, which is usually what
 // explains the failure.
-func removeContainerIDs(t testing.TB, of string, ids []string) {
+func (e *Engine) removeContainerIDs(t testing.TB, of string, ids []string) {
 	t.Helper()
 	if len(ids) == 0 {
 		return
@@ -49,11 +56,11 @@ func removeContainerIDs(t testing.TB, of string, ids []string) {
 	defer cancel()
 	if t.Failed() {
 		for _, id := range ids {
-			logs, _ := runDocker(ctx, dockerOpts{}, "logs", "--tail", "30", id)
+			logs, _ := e.run(ctx, dockerOpts{}, "logs", "--tail", "30", id)
 			t.Logf("container %s (of %s), last output:\n%s", shortID(id), of, logs)
 		}
 	}
-	_, err := runDocker(ctx, dockerOpts{}, append([]string{"rm", "--force", "--volumes"}, ids...)...)
+	_, err := e.run(ctx, dockerOpts{}, append([]string{"rm", "--force", "--volumes"}, ids...)...)
 	if err != nil && !strings.Contains(err.Error(), "No such container") {
 		t.Errorf("cleanup of %s: %v", of, err)
 	}
@@ -61,12 +68,12 @@ func removeContainerIDs(t testing.TB, of string, ids []string) {
 
 // containersOf lists the IDs of name's container and of the containers cutover
 // derived from it.
-func containersOf(name string) ([]string, error) {
+func (e *Engine) containersOf(name string) ([]string, error) {
 	ctx, cancel := dockerCtx()
 	defer cancel()
 	// The engine's name filter matches substrings as a regular expression,
 	// so the exact rule is applied here.
-	out, err := runDocker(ctx, dockerOpts{}, "ps", "--all", "--no-trunc",
+	out, err := e.run(ctx, dockerOpts{}, "ps", "--all", "--no-trunc",
 		"--filter", "name="+name, "--format", "{{.ID}} {{.Names}}")
 	if err != nil {
 		return nil, err
@@ -83,7 +90,7 @@ func containersOf(name string) ([]string, error) {
 			ids = append(ids, id)
 		}
 	}
-	out, err = runDocker(ctx, dockerOpts{}, "ps", "--all", "--no-trunc", "--quiet",
+	out, err = e.run(ctx, dockerOpts{}, "ps", "--all", "--no-trunc", "--quiet",
 		"--filter", "label="+SwapLabel+"="+name)
 	if err != nil {
 		return nil, err
@@ -97,29 +104,43 @@ func containersOf(name string) ([]string, error) {
 	return ids, nil
 }
 
-// CreateNetwork runs docker network create --label cutover.test=1 args... name
-// and removes the network when the test ends.
+// CreateNetwork creates a network on the shared engine; see
+// Engine.CreateNetwork.
 func CreateNetwork(t testing.TB, name string, args ...string) {
 	t.Helper()
-	t.Cleanup(func() { removeWithRetry(t, "network", name, "network", "rm", name) })
-	Docker(t, append(append([]string{"network", "create", "--label", TestLabel}, args...), name)...)
+	shared().CreateNetwork(t, name, args...)
+}
+
+// CreateNetwork runs docker network create --label cutover.test=1 args... name
+// and removes the network when the test ends.
+func (e *Engine) CreateNetwork(t testing.TB, name string, args ...string) {
+	t.Helper()
+	t.Cleanup(func() { e.removeWithRetry(t, "network", name, "network", "rm", name) })
+	e.Docker(t, append(append([]string{"network", "create", "--label", TestLabel}, args...), name)...)
+}
+
+// CreateVolume creates a volume on the shared engine; see
+// Engine.CreateVolume.
+func CreateVolume(t testing.TB, name string) {
+	t.Helper()
+	shared().CreateVolume(t, name)
 }
 
 // CreateVolume creates the named volume and removes it when the test ends.
-func CreateVolume(t testing.TB, name string) {
+func (e *Engine) CreateVolume(t testing.TB, name string) {
 	t.Helper()
-	t.Cleanup(func() { removeWithRetry(t, "volume", name, "volume", "rm", "--force", name) })
-	Docker(t, "volume", "create", "--label", TestLabel, name)
+	t.Cleanup(func() { e.removeWithRetry(t, "volume", name, "volume", "rm", "--force", name) })
+	e.Docker(t, "volume", "create", "--label", TestLabel, name)
 }
 
 // removeWithRetry runs a removal a few times: a network or volume can stay
 // in use for a moment after its containers were removed.
-func removeWithRetry(t testing.TB, kind, name string, args ...string) {
+func (e *Engine) removeWithRetry(t testing.TB, kind, name string, args ...string) {
 	t.Helper()
 	var err error
 	for range 10 {
 		ctx, cancel := dockerCtx()
-		_, err = runDocker(ctx, dockerOpts{}, args...)
+		_, err = e.run(ctx, dockerOpts{}, args...)
 		cancel()
 		if err == nil || strings.Contains(strings.ToLower(err.Error()), "no such") ||
 			strings.Contains(err.Error(), "not found") {
@@ -127,7 +148,7 @@ func removeWithRetry(t testing.TB, kind, name string, args ...string) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	t.Errorf("cleanup of %s %s: %v", kind, name, err)
+	t.Errorf("cleanup of %s %s on the %s engine: %v", kind, name, e.Name, err)
 }
 
 func shortID(id string) string {

@@ -59,17 +59,12 @@ func dockerCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), dockerTimeout)
 }
 
-// Docker runs the docker CLI with args and returns its trimmed stdout. It
-// fails the test, showing stdout and stderr, when the command fails.
+// Docker runs the docker CLI with args against the shared engine and
+// returns its trimmed stdout. It fails the test, showing stdout and stderr,
+// when the command fails.
 func Docker(t testing.TB, args ...string) string {
 	t.Helper()
-	ctx, cancel := dockerCtx()
-	defer cancel()
-	out, err := runDocker(ctx, dockerOpts{}, args...)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	return out
+	return shared().Docker(t, args...)
 }
 
 // unsafeName matches what may not appear in a container name or in a
@@ -91,11 +86,18 @@ func Name(t testing.TB, prefix string) string {
 	return p + "-" + randomHex(t, 8)
 }
 
-// Inspect returns the first element of docker inspect NAME: a container,
-// image, network or volume, whichever the engine finds.
+// Inspect returns the first element of docker inspect NAME on the shared
+// engine: a container, image, network or volume, whichever it finds.
 func Inspect(t testing.TB, name string) map[string]any {
 	t.Helper()
-	out := Docker(t, "inspect", name)
+	return shared().Inspect(t, name)
+}
+
+// Inspect returns the first element of docker inspect NAME: a container,
+// image, network or volume, whichever the engine finds.
+func (e *Engine) Inspect(t testing.TB, name string) map[string]any {
+	t.Helper()
+	out := e.Docker(t, "inspect", name)
 	var all []map[string]any
 	if err := json.Unmarshal([]byte(out), &all); err != nil {
 		t.Fatalf("docker inspect %s: decoding: %v", name, err)
@@ -106,16 +108,23 @@ func Inspect(t testing.TB, name string) map[string]any {
 	return all[0]
 }
 
+// RemoveImageLocal removes ref from the shared engine; see
+// Engine.RemoveImageLocal.
+func RemoveImageLocal(t testing.TB, ref string) {
+	t.Helper()
+	shared().RemoveImageLocal(t, ref)
+}
+
 // RemoveImageLocal removes ref from the engine's image store but not from its
 // registry, so the registry holds an image the engine has not pulled. Only the
 // reference goes when other tags still point at the image; an image that a
 // running container uses stays, untagged.
-func RemoveImageLocal(t testing.TB, ref string) {
+func (e *Engine) RemoveImageLocal(t testing.TB, ref string) {
 	t.Helper()
-	Docker(t, "image", "rm", "--force", ref)
+	e.Docker(t, "image", "rm", "--force", ref)
 	ctx, cancel := dockerCtx()
 	defer cancel()
-	if _, err := runDocker(ctx, dockerOpts{}, "image", "inspect", ref); err == nil {
-		t.Fatalf("image %s: still known to the engine after removal", ref)
+	if _, err := e.run(ctx, dockerOpts{}, "image", "inspect", ref); err == nil {
+		t.Fatalf("%s engine: image %s: still known after removal", e.Name, ref)
 	}
 }

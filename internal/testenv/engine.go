@@ -16,9 +16,11 @@ import (
 // own socket, data, state, containerd and bridge, so a test can stop and
 // start it without disturbing the shared engine every other test uses. It
 // pulls from the registries on the host's loopback like the shared one.
+//
+// Its Host is unix:///run/cutover-engine-.../docker.sock, and the Engine
+// helpers (Docker, RunContainer, Names, ...) reach it.
 type PrivateEngine struct {
-	// Host is its DOCKER_HOST value, unix:///run/cutover-engine-.../docker.sock.
-	Host string
+	Engine
 
 	args    []string
 	dataDir string
@@ -49,7 +51,7 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 		runDir:  "/run/cutover-engine-" + id,
 	}
 	e.logPath = filepath.Join(e.runDir, "dockerd.log")
-	e.Host = "unix://" + filepath.Join(e.runDir, "docker.sock")
+	e.Engine = *engineAt("private", "unix://"+filepath.Join(e.runDir, "docker.sock"))
 	// The engine gets a bridge of its own: without one (--bridge none) a
 	// dockerd deletes docker0 at start, the shared engine's bridge.
 	bridge := "cutbr" + id
@@ -117,7 +119,7 @@ func (e *PrivateEngine) Start(t testing.TB) {
 
 	deadline := time.Now().Add(engineStartTimeout)
 	for {
-		if _, err := e.docker("info", "--format", "{{.ServerVersion}}"); err == nil {
+		if _, err := e.probe(); err == nil {
 			return
 		}
 		select {
@@ -160,35 +162,6 @@ func (e *PrivateEngine) stop(t testing.TB) error {
 	}
 	e.cmd = nil
 	return nil
-}
-
-// Docker runs the docker CLI against this engine, like the package's Docker.
-func (e *PrivateEngine) Docker(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := e.docker(args...)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	return out
-}
-
-func (e *PrivateEngine) docker(args ...string) (string, error) {
-	ctx, cancel := dockerCtx()
-	defer cancel()
-	return runDocker(ctx, dockerOpts{env: []string{"DOCKER_HOST=" + e.Host}}, args...)
-}
-
-// Names lists the names of this engine's containers that start with prefix,
-// running or not.
-func (e *PrivateEngine) Names(t testing.TB, prefix string) []string {
-	t.Helper()
-	var names []string
-	for _, n := range strings.Fields(e.Docker(t, "ps", "-a", "--format", "{{.Names}}", "--filter", "name="+prefix)) {
-		if strings.HasPrefix(n, prefix) {
-			names = append(names, n)
-		}
-	}
-	return names
 }
 
 func lastLines(s string, n int) string {

@@ -48,11 +48,18 @@ func WaitHTTP(t testing.TB, url string, want string, timeout time.Duration) {
 	}
 }
 
-// PublishedPort returns the host:port, usually 127.0.0.1:NNNNN, on which the
-// container name publishes containerPort ("8000" or "8000/tcp").
+// PublishedPort returns the host:port on which the shared engine's
+// container name publishes containerPort; see Engine.PublishedPort.
 func PublishedPort(t testing.TB, name string, containerPort string) string {
 	t.Helper()
-	out := Docker(t, "port", name, containerPort)
+	return shared().PublishedPort(t, name, containerPort)
+}
+
+// PublishedPort returns the host:port, usually 127.0.0.1:NNNNN, on which the
+// container name publishes containerPort ("8000" or "8000/tcp").
+func (e *Engine) PublishedPort(t testing.TB, name string, containerPort string) string {
+	t.Helper()
+	out := e.Docker(t, "port", name, containerPort)
 	// One line per host binding, e.g. "0.0.0.0:49153" and "[::]:49154". The
 	// IPv6 binding may get a different port, so an IPv4 one is used, and a
 	// wildcard address is dialled on loopback.
@@ -70,6 +77,6 @@ func PublishedPort(t testing.TB, name string, containerPort string) string {
 		}
 		return net.JoinHostPort(host, port)
 	}
-	t.Fatalf("container %s: no host port published for %s (docker port: %q)", name, containerPort, out)
+	t.Fatalf("%s engine: container %s: no host port published for %s (docker port: %q)", e.Name, name, containerPort, out)
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -94,7 +95,8 @@ func BuildAndPush(t testing.TB, spec ImageSpec) (ref string, digest string) {
 	if err != nil {
 		t.Fatalf("BuildAndPush %s: %v", ref, err)
 	}
-	imageID, err := writeImageArchive(archive, ref, spec, bin, randomHex(t, 16))
+	buildID := randomHex(t, 16)
+	imageID, err := writeImageArchive(archive, ref, spec, bin, buildID)
 	if cerr := archive.Close(); err == nil {
 		err = cerr
 	}
@@ -103,7 +105,10 @@ func BuildAndPush(t testing.TB, spec ImageSpec) (ref string, digest string) {
 	}
 	ctx, cancel := dockerCtx()
 	defer cancel()
-	t.Cleanup(func() { removeImage(t, imageID, ref) })
+	t.Cleanup(func() {
+		removeImage(t, shared(), []string{imageID}, ref)
+		removeFromCurrent(t, buildID, ref)
+	})
 	if _, err := runDocker(ctx, dockerOpts{}, "load", "--quiet", "--input", archive.Name()); err != nil {
 		t.Fatalf("BuildAndPush %s: %v", ref, err)
 	}
@@ -140,27 +145,53 @@ func repoDigest(t testing.TB, ref, repo string) string {
 	return ""
 }
 
-// removeImage removes the test's image by ID, which also drops any tag or
-// digest reference that cutover added while pulling it. The ID is unique to
-// this build, so no other test's image can be affected.
+// removeImage removes the test's image from engine by ID, which also drops
+// any tag or digest reference that cutover added while pulling it. The ID is
+// unique to this build, so no other test's image can be affected.
 //
 // Containers still using the image go first. They can only be this test's:
 // nobody else knows the image. They exist when a test runs an old image and
 // builds the new one afterwards, so this cleanup runs before RunContainer's.
-func removeImage(t testing.TB, imageID, ref string) {
+func removeImage(t testing.TB, e *Engine, ids []string, ref string) {
 	t.Helper()
 	ctx, cancel := dockerCtx()
 	defer cancel()
-	users, err := runDocker(ctx, dockerOpts{}, "ps", "--all", "--quiet", "--no-trunc", "--filter", "ancestor="+imageID)
-	if err != nil {
-		t.Errorf("cleanup of image %s: %v", ref, err)
+	for _, id := range ids {
+		users, err := e.run(ctx, dockerOpts{}, "ps", "--all", "--quiet", "--no-trunc", "--filter", "ancestor="+id)
+		if err != nil {
+			t.Errorf("cleanup of image %s on the %s engine: %v", ref, e.Name, err)
+			return
+		}
+		e.removeContainerIDs(t, "image "+ref, strings.Fields(users))
+		if _, err := e.run(ctx, dockerOpts{}, "image", "rm", "--force", id); err != nil &&
+			!strings.Contains(err.Error(), "No such image") {
+			t.Errorf("cleanup of image %s (%s) on the %s engine: %v", ref, id, e.Name, err)
+		}
+	}
+}
+
+// removeFromCurrent removes the image of one build from the current engine,
+// where a test or cutover may have pulled it. Its ID differs there (the
+// containerd image store names an image by its manifest's digest), so it is
+// found by the label unique to the build.
+func removeFromCurrent(t testing.TB, buildID, ref string) {
+	t.Helper()
+	if !currentUp() {
 		return
 	}
-	removeContainerIDs(t, "image "+ref, strings.Fields(users))
-	if _, err := runDocker(ctx, dockerOpts{}, "image", "rm", "--force", imageID); err != nil &&
-		!strings.Contains(err.Error(), "No such image") {
-		t.Errorf("cleanup of image %s (%s): %v", ref, imageID, err)
+	e := engineAt(CurrentName, CurrentHost)
+	ctx, cancel := dockerCtx()
+	defer cancel()
+	out, err := e.run(ctx, dockerOpts{}, "image", "ls", "--all", "--quiet", "--no-trunc",
+		"--filter", "label=cutover.test.build="+buildID)
+	if err != nil {
+		// A current engine that does not answer holds nothing to remove;
+		// the tests that used it say what is wrong.
+		return
 	}
+	ids := strings.Fields(out)
+	slices.Sort(ids)
+	removeImage(t, e, slices.Compact(ids), ref)
 }
 
 // login logs in to AuthRegistry with a docker config directory private to the

@@ -12,7 +12,6 @@
 package testenv
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -44,11 +43,7 @@ const TestLabel = "cutover.test=1"
 // the CI environment variable is set.
 func RequireEngine(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := runDocker(ctx, dockerOpts{}, "info", "--format", "{{.ServerVersion}}"); err != nil {
-		unavailable(t, fmt.Sprintf("no Docker engine reachable (%v); run scripts/setup-env.sh", err))
-	}
+	SharedEngine(t)
 }
 
 // RequireRegistries skips the test when PlainRegistry or AuthRegistry does not
@@ -102,4 +97,17 @@ func RequireTool(t testing.TB, names ...string) string {
 	}
 	unavailable(t, fmt.Sprintf("%s not installed (scripts/setup-env.sh installs it)", strings.Join(names, " or ")))
 	return ""
+}
+
+// RequireComposeV2 skips the test when "docker compose" (Compose v2, the
+// docker CLI plugin scripts/setup-env.sh builds) is missing, or fails it
+// when the CI variable is set. Compose v1 is the docker-compose command.
+func RequireComposeV2(t testing.TB) {
+	t.Helper()
+	ctx, cancel := dockerCtx()
+	defer cancel()
+	out, err := runDocker(ctx, dockerOpts{}, "compose", "version", "--short")
+	if err != nil || !strings.HasPrefix(strings.TrimPrefix(out, "v"), "2.") {
+		unavailable(t, fmt.Sprintf("docker compose (v2) not installed (got %q, %v); scripts/setup-env.sh builds it", out, err))
+	}
 }

@@ -14,7 +14,8 @@
 //	slowstart  listen only after APP_START_DELAY (a Go duration, default 5s)
 //
 // Endpoints: / (version), /healthz, /env?name=X, /args, /data (the boots file
-// in $APP_DATA). "app health" probes /healthz, for HEALTHCHECK.
+// in $APP_DATA). "app health" probes /healthz, for HEALTHCHECK; "app get URL"
+// prints what URL answers, so a test can reach one container from another.
 package main
 
 import (
@@ -43,6 +44,9 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "health" {
 		os.Exit(probe(port))
+	}
+	if len(os.Args) > 2 && os.Args[1] == "get" {
+		os.Exit(get(os.Args[2]))
 	}
 	os.Exit(serve(port))
 }
@@ -200,5 +204,23 @@ func probe(port string) int {
 		fmt.Println(resp.Status)
 		return 1
 	}
+	return 0
+}
+
+// get prints the body of a 200 answer from url, or the error and exits 1.
+func get(url string) int {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		fmt.Println(resp.Status, err)
+		return 1
+	}
+	os.Stdout.Write(body)
 	return 0
 }
