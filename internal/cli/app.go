@@ -85,6 +85,7 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 		HealthTimeout: g.healthTimeout,
 		HealthGrace:   g.healthGrace,
 		Outages:       g.restarts,
+		CallTimeout:   g.engineTimeout,
 		AfterStep:     crashAfter(os.Getenv("CUTOVER_CRASH_AFTER")),
 	}
 	if a.store != nil {

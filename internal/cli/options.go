@@ -27,6 +27,7 @@ type globalOptions struct {
 	stopTimeout   time.Duration
 	healthTimeout time.Duration
 	healthGrace   time.Duration
+	engineTimeout time.Duration
 	// restarts bounds how many containers are down at once, each between its
 	// old container's stop and its new one's start.
 	restarts int
@@ -48,6 +49,7 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVarP(&g.stopTimeout, "stop-timeout", "t", 10*time.Second, "how long a container gets to stop when it sets no timeout itself")
 	f.DurationVar(&g.healthTimeout, "health-timeout", 60*time.Second, "how long a new container gets to become healthy")
 	f.DurationVar(&g.healthGrace, "health-grace", 5*time.Second, "how long a new container without healthcheck must stay up")
+	f.DurationVar(&g.engineTimeout, "engine-timeout", 2*time.Minute, "how long one engine call of a swap may take before it counts as failed (a stop gets the container's stop timeout on top)")
 	f.IntVar(&g.restarts, "concurrent-restarts", 1, "how many containers may be down at once, each between its old container's stop and its new one's start")
 }
 

@@ -141,6 +141,9 @@ type Engine struct {
 	locks keyedMutex
 	// arrivals orders deploy requests per container as they were named.
 	arrivals keyedMutex
+	// tagLocks holds a local tag while a swap points it at its image and
+	// creates a container from it, or a rollback points it back.
+	tagLocks keyedMutex
 	// formerNames maps ids of containers swapped away to their names, so a
 	// container that refers to one by id can be pointed at its successor.
 	formerNames recentNames

@@ -319,13 +319,16 @@ func (e *Engine) retag(ctx context.Context, rec *SwapRecord) {
 	if rec.OldImageID == "" || rec.OldImage == "" {
 		return
 	}
-	if _, err := ParseReference(rec.OldImage); err != nil || strings.Contains(rec.OldImage, "@") {
+	ref, err := ParseReference(rec.OldImage)
+	if err != nil || strings.Contains(rec.OldImage, "@") {
 		return
 	}
-	if img, err := e.rt.Image(ctx, rec.OldImage); err == nil && img.ID == rec.OldImageID {
+	unlock, err := e.tagLocks.lock(ctx, ref.Normal)
+	if err != nil {
 		return
 	}
-	if err := e.rt.Tag(ctx, rec.OldImageID, rec.OldImage); err != nil {
+	defer unlock()
+	if err := e.pointTag(ctx, rec.OldImage, rec.OldImageID); err != nil {
 		e.log.Warn("cannot point the tag back at the image the container runs", "image", rec.OldImage, "err", err)
 	}
 }

@@ -45,6 +45,34 @@ type swapOptions struct {
 	// noRestart hands the container to its process manager instead of
 	// creating a new one (ApplyOptions.NoRestart).
 	noRestart bool
+	// image is the id of the image the new container must run; the
+	// reference it is created with is pointed at it first. Empty: whatever
+	// the reference names.
+	image string
+}
+
+// plannedImage finds the local image a step brings: the version the check
+// found, by its digest, rather than whatever the tag names now, which a
+// rollback of another container of the same tag may have pointed back.
+func (e *Engine) plannedImage(ctx context.Context, s Step) (Image, error) {
+	if s.ToDigest != "" && s.Ref.Repository != "" {
+		if img, err := e.rt.Image(ctx, s.Ref.Repository+"@"+s.ToDigest); err == nil {
+			return img, nil
+		}
+	}
+	return e.rt.Image(ctx, s.Image)
+}
+
+// pointTag points ref at image id, unless it already names it. The caller
+// holds ref's tag lock.
+func (e *Engine) pointTag(ctx context.Context, ref, id string) error {
+	if id == "" {
+		return nil
+	}
+	if img, err := e.rt.Image(ctx, ref); err == nil && img.ID == id {
+		return nil
+	}
+	return e.rt.Tag(ctx, id, ref)
 }
 
 // swapLocked is swap for a caller that holds the container's lock. It
@@ -83,7 +111,7 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	if reason := refusal(old, so.force); reason != "" {
 		return finish(ResultSkipped, errors.New(reason))
 	}
-	img, err := e.rt.Image(ctx, s.Image)
+	img, err := e.plannedImage(ctx, s)
 	if err != nil {
 		return finish(ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err))
 	}
@@ -93,6 +121,7 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	if img.ID == old.ImageID && !so.force {
 		return finish(ResultFresh, nil)
 	}
+	so.image = img.ID
 	if self, err := e.isSelf(ctx, old); err != nil {
 		return finish(ResultFailed, err)
 	} else if self {
@@ -247,7 +276,20 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, so sw
 		SwapLabelWasUp: strconv.FormatBool(rec.WasRunning),
 		SwapLabelUntil: e.opts.Now().Add(e.swapDeadline(old)).UTC().Format(time.RFC3339),
 	}
+	// The engine resolves the reference when it creates the container: the
+	// tag is made to name the planned image, and held so, until then.
+	unlockTag, err := e.tagLocks.lock(ctx, image)
+	if err != nil {
+		e.forget(ctx, rec)
+		return errNotBegun
+	}
+	if err := e.pointTag(ctx, image, so.image); err != nil {
+		unlockTag()
+		e.forget(ctx, rec)
+		return fmt.Errorf("point %s at the new image: %w", image, err)
+	}
 	newID, err := e.rt.CreateReplacement(ctx, old, Replacement{Image: image, Name: tmp, Marks: marks, FreshVolumes: so.freshVolumes})
+	unlockTag()
 	if err != nil {
 		// The engine may still make it (a create that timed out): the
 		// entry stays to recognise it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,6 +166,10 @@ type Fault struct {
 	status int
 	msg    string
 	delay  time.Duration
+	// query holds key and value pairs a call's query must have.
+	query [][2]string
+	// pass is how many matching calls still go through before it acts.
+	pass int
 
 	// Guarded by the proxy's mu.
 	left     int // calls still to act on; -1 for always
@@ -206,6 +211,46 @@ func (p *FaultProxy) add(f *Fault) *Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.faults = append(p.faults, f)
+	return f
+}
+
+// WhereQuery narrows the fault to calls whose query has key set to value,
+// as the rename that gives a container one name ("name=web") against the
+// renames that give it another.
+func (f *Fault) WhereQuery(key, value string) *Fault {
+	f.proxy.mu.Lock()
+	defer f.proxy.mu.Unlock()
+	f.query = append(f.query, [2]string{key, value})
+	return f
+}
+
+// matches reports whether the fault is for this call.
+func (f *Fault) matches(c Call) bool {
+	if !f.route.match(c.Method, c.Path) {
+		return false
+	}
+	if len(f.query) == 0 {
+		return true
+	}
+	q, err := url.ParseQuery(c.Query)
+	if err != nil {
+		return false
+	}
+	for _, kv := range f.query {
+		if q.Get(kv[0]) != kv[1] {
+			return false
+		}
+	}
+	return true
+}
+
+// After lets the first n matching calls through untouched before the fault
+// acts, as the second stop of a swap (the new container's, in a rollback)
+// after the first (the old one's).
+func (f *Fault) After(n int) *Fault {
+	f.proxy.mu.Lock()
+	defer f.proxy.mu.Unlock()
+	f.pass = n
 	return f
 }
 
@@ -266,7 +311,11 @@ func (p *FaultProxy) take(c Call) *Fault {
 	defer p.mu.Unlock()
 	var acting *Fault
 	for _, f := range p.faults {
-		if f.left == 0 || !f.route.match(c.Method, c.Path) {
+		if f.left == 0 || !f.matches(c) {
+			continue
+		}
+		if f.pass > 0 {
+			f.pass--
 			continue
 		}
 		if f.left > 0 {
