@@ -18,23 +18,30 @@ type CheckOptions struct {
 	IncludeStopped bool
 	// Admit, when set, keeps only the containers it returns true for.
 	Admit func(Container) bool
+	// Watched, when set, says which containers an atomic unit may take
+	// along: the other members of a selected container's unit are checked
+	// too when it returns true for them. Default: all.
+	Watched func(Container) bool
 }
 
 // Check compares every selected container's image with its registry, with one
 // manifest request per distinct image reference, and never changes anything.
 func (e *Engine) Check(ctx context.Context, opts CheckOptions) (Report, error) {
-	containers, err := e.rt.Containers(ctx, opts.IncludeStopped)
+	listed, err := e.rt.Containers(ctx, opts.IncludeStopped)
 	if err != nil {
 		return Report{}, err
 	}
-	containers, err = selectNamed(containers, opts.Names)
+	containers, err := selectNamed(listed, opts.Names)
 	if err != nil {
 		return Report{}, err
 	}
 	if opts.Admit != nil {
 		containers = slices.DeleteFunc(containers, func(c Container) bool { return !opts.Admit(c) })
 	}
-	return e.CheckContainers(ctx, containers, nil)
+	containers, joined := e.joinUnits(listed, containers, opts.Watched)
+	report, err := e.CheckContainers(ctx, containers, nil)
+	markJoined(&report, joined)
+	return report, err
 }
 
 // CheckContainers checks the given containers. Remote digests already known
@@ -71,7 +78,7 @@ func (e *Engine) CheckContainers(ctx context.Context, containers []Container, kn
 			}
 			groups[key] = g
 		}
-		cs := ContainerStatus{Container: c, AutoUpdate: e.opts.AutoUpdate(c)}
+		cs := ContainerStatus{Container: c, AutoUpdate: e.opts.AutoUpdate(c), Unit: e.unitOf(c)}
 		if parseErr[i] != nil {
 			cs.Status, cs.Reason = StatusUnknown, parseErr[i].Error()
 			cs.LocalDigest = digestFromAny(local.byID[c.ImageID])

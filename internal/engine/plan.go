@@ -11,6 +11,8 @@ type Step struct {
 	ToDigest   string
 	// NeedsPull is false when the local tag already holds ToDigest.
 	NeedsPull bool
+	// Unit names the atomic unit the step is swapped with, "" for none.
+	Unit string
 }
 
 // Skip is a stale or unknown container the plan leaves alone, and why.
@@ -68,17 +70,22 @@ func (e *Engine) Plan(report Report, opts PlanOptions) Plan {
 				p.Skipped = append(p.Skipped, Skip{Container: c, Image: g.Image, Reason: reason})
 				continue
 			}
-			p.Steps = append(p.Steps, Step{
-				Container:  c,
-				Image:      g.Ref.Normal,
-				Ref:        g.Ref,
-				FromDigest: cs.LocalDigest,
-				ToDigest:   g.RemoteDigest,
-				NeedsPull:  !cs.Pulled,
-			})
+			p.Steps = append(p.Steps, stepFor(g, cs))
 		}
 	}
-	return p
+	return planUnits(p, report, opts)
+}
+
+// stepFor is the step that updates an outdated container of group g.
+func stepFor(g Group, cs ContainerStatus) Step {
+	return Step{
+		Container:  cs.Container,
+		Image:      g.Ref.Normal,
+		Ref:        g.Ref,
+		FromDigest: cs.LocalDigest,
+		ToDigest:   g.RemoteDigest,
+		NeedsPull:  !cs.Pulled,
+	}
 }
 
 // holdReason says why a stale container must not be updated, or "".

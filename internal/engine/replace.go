@@ -20,8 +20,8 @@ import (
 // settled (then the journal keeps it for recovery).
 //
 // An atomic unit (see applyUnit) takes the same phases, prepare, cutOver,
-// pass and retireOld, for every member, with the commit between the last
-// cutOver and the first pass.
+// pass, markRetired and retireOld, for every member, with its commit
+// between the last cutOver and the first pass.
 func (e *Engine) replace(ctx context.Context, old Container, image string, so swapOptions, sink Sink) error {
 	sw, err := e.prepare(ctx, old, image, so, unitMark{})
 	if err != nil {
@@ -35,6 +35,7 @@ func (e *Engine) replace(ctx context.Context, old Container, image string, so sw
 		return e.rollback(ctx, sw.rec, err)
 	}
 	e.pass(ctx, sw.rec)
+	e.markRetired(ctx, sw)
 	e.retireOld(ctx, sw)
 	return nil
 }
@@ -216,17 +217,22 @@ func (e *Engine) pass(ctx context.Context, rec *SwapRecord) {
 	e.done(StepHealthPassed)
 }
 
-// retireOld ends a swap that passed: the old container is renamed as
-// retired, then removed. A removal that fails leaves the journal entry,
-// marked healthy, for the next recovery to remove it.
+// markRetired renames the old container of a swap that passed as
+// retired: it only waits to be removed now, and its name says so to anyone
+// who finds it before it is gone, recovery without the journal included.
+func (e *Engine) markRetired(ctx context.Context, sw *swapping) {
+	name := sw.old.Name
+	if err := e.rt.Rename(ctx, sw.old.ID, name+RetiredSuffix); err != nil && !IsNotFound(err) {
+		e.log.Debug("cannot rename the replaced container", "container", name+AsideSuffix, "err", err)
+	}
+}
+
+// retireOld ends a swap that passed: its new container's post-update hook
+// runs, and the old container is removed. A removal that fails leaves the
+// journal entry, marked healthy, for the next recovery to remove it.
 func (e *Engine) retireOld(ctx context.Context, sw *swapping) {
 	old, rec := sw.old, sw.rec
 	name := old.Name
-	// The old container only waits to be removed now; its name says so to
-	// anyone who finds it before it is gone.
-	if err := e.rt.Rename(ctx, old.ID, name+RetiredSuffix); err != nil && !IsNotFound(err) {
-		e.log.Debug("cannot rename the replaced container", "container", name+AsideSuffix, "err", err)
-	}
 	if sw.start {
 		if c, err := e.rt.Container(ctx, rec.NewID); err == nil {
 			e.bestEffortHook(ctx, c, "post-update")

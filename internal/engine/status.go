@@ -27,6 +27,11 @@ type ContainerStatus struct {
 	// Held, when set, is why the version offered is not applied: it was
 	// rolled back, or skipped.
 	Held *Hold
+	// Unit names the atomic unit (Compose project) the container is a
+	// member of, "" for none; Joined says it was checked only because
+	// another member was.
+	Unit   string
+	Joined bool
 }
 
 // Group is the containers running one image reference.

@@ -83,8 +83,11 @@ func (e *Engine) look(ctx context.Context, rec *SwapRecord) (copies, error) {
 //   - a new container that passed its gate stays: the swap is final;
 //   - otherwise the old container serves again;
 //   - if it is gone (the engine deleted it as it stopped, a person removed
-//     it) or wrecked, the new one stays, whatever its health: it is the
-//     last copy;
+//     it) or wrecked, and the swap is part of an atomic unit that goes
+//     back, the old one is rebuilt from its journaled definition: the unit
+//     ends all-old (see settleUnit);
+//   - otherwise the new one stays, whatever its health: it is the last
+//     copy;
 //   - if both are gone, the old one is rebuilt from its journaled
 //     definition.
 func survivor(rec *SwapRecord, cp copies) (verdict, error) {
@@ -95,6 +98,8 @@ func survivor(rec *SwapRecord, cp copies) (verdict, error) {
 		return keptNewCopy, nil
 	case oldOK:
 		return restoredOld, nil
+	case rec.Unit != "" && len(rec.Definition) > 0:
+		return rebuiltOld, nil
 	case newOK:
 		return keptNewCopy, nil
 	case len(rec.Definition) > 0:

@@ -98,42 +98,14 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 		return o
 	}
 	defer end()
-	// What an earlier swap of this container left behind is settled first:
-	// its leftovers would take the names this swap needs.
-	if err := e.settleLeftovers(ctx, name); err != nil {
-		return finish(ResultFailed, fmt.Errorf("an earlier swap of %s is unfinished: %w", name, err))
-	}
-	old, err := e.rt.Container(ctx, name)
-	if err != nil {
-		return finish(ResultFailed, fmt.Errorf("inspect %s: %w", name, err))
-	}
-	if reason := refusal(old, so.force); reason != "" {
-		return finish(ResultSkipped, errors.New(reason))
-	}
-	img, err := e.plannedImage(ctx, s)
-	if err != nil {
-		return finish(ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err))
-	}
-	if d := digestFor(img.RepoDigests, s.Ref.Repository); d != "" {
-		o.NewDigest = d
-	}
-	if img.ID == old.ImageID && !so.force {
-		return finish(ResultFresh, nil)
-	}
-	so.image = img.ID
-	if self, err := e.isSelf(ctx, old); err != nil {
-		return finish(ResultFailed, err)
-	} else if self {
+	old, r, err := e.examine(ctx, s, &so, &o, nil)
+	switch {
+	case errors.Is(err, errSelf):
 		s.Container = old
 		return e.handOver(ctx, s, sink)
+	case r != "":
+		return finish(r, err)
 	}
-
-	if err := e.preUpdate(ctx, old); errors.Is(err, errHookSkip) {
-		return finish(ResultSkipped, err)
-	} else if err != nil {
-		return finish(ResultFailed, err)
-	}
-	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseRecreating})
 	if so.noRestart {
 		err = e.handToManager(ctx, old, s.Image)
@@ -145,6 +117,7 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	switch {
 	case err == nil:
 		e.release(ctx, name)
+		e.moved(ctx, old, s.Image)
 		return finish(ResultUpdated, nil)
 	case errors.Is(err, errNotBegun):
 		// Announced as recreating: say it ended.
@@ -156,6 +129,80 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 		return finish(ResultFailed, err)
 	}
 	return finish(ResultFailed, err)
+}
+
+// errSelf is examine's answer for the container this process runs in: its
+// update is handed over rather than swapped from inside.
+var errSelf = errors.New("the container cutover runs in")
+
+// examine looks at a step's container as it is now, once its lock is held,
+// and says whether the swap goes ahead: r is "" when it does, else how the
+// update ends without touching anything (failed, skipped, or fresh when it
+// already runs the new image), with err saying why. errSelf marks the
+// container this process runs in. The new image's digest goes into o, its
+// id into so.image.
+//
+// What an earlier swap of the container left behind is settled first: its
+// leftovers would take the names this swap needs. held are the names the
+// caller holds the locks of besides the container's (the other members of
+// its atomic unit).
+func (e *Engine) examine(ctx context.Context, s Step, so *swapOptions, o *Outcome, held map[string]bool) (Container, Result, error) {
+	name := s.Container.Name
+	if err := e.settleLeftovers(ctx, name, held); err != nil {
+		return Container{}, ResultFailed, fmt.Errorf("an earlier swap of %s is unfinished: %w", name, err)
+	}
+	old, err := e.rt.Container(ctx, name)
+	if err != nil {
+		return Container{}, ResultFailed, fmt.Errorf("inspect %s: %w", name, err)
+	}
+	if reason := refusal(old, so.force); reason != "" {
+		return old, ResultSkipped, errors.New(reason)
+	}
+	img, err := e.plannedImage(ctx, s)
+	if err != nil {
+		return old, ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err)
+	}
+	if d := digestFor(img.RepoDigests, s.Ref.Repository); d != "" {
+		o.NewDigest = d
+	}
+	if img.ID == old.ImageID && !so.force {
+		return old, ResultFresh, nil
+	}
+	so.image = img.ID
+	if self, err := e.isSelf(ctx, old); err != nil {
+		return old, ResultFailed, err
+	} else if self {
+		return old, ResultSkipped, errSelf
+	}
+	if err := e.preUpdate(ctx, old); errors.Is(err, errHookSkip) {
+		return old, ResultSkipped, err
+	} else if err != nil {
+		return old, ResultFailed, err
+	}
+	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
+	return old, "", nil
+}
+
+// moved tells Options.Moved of a container a final swap moved to another
+// image reference than the one it was configured with.
+func (e *Engine) moved(ctx context.Context, old Container, image string) {
+	if e.opts.Moved == nil || sameReference(old.Image, image) {
+		return
+	}
+	if err := e.opts.Moved(context.WithoutCancel(ctx), old, image); err != nil {
+		e.log.Warn("the container was updated, but what defines it does not name its new image", "container", old.Name, "image", image, "err", err)
+	}
+}
+
+// sameReference reports whether two image references name the same tag or
+// digest, however spelled ("nginx" and "docker.io/library/nginx:latest").
+func sameReference(a, b string) bool {
+	ra, errA := ParseReference(a)
+	rb, errB := ParseReference(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return ra.Normal == rb.Normal
 }
 
 // refusal says why a container must not be swapped as it is, or "".
