@@ -84,6 +84,15 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 		return Outcome{}, err
 	}
 	defer unlock()
+	// What a swap cut short left is settled before the pull: settling it
+	// afterwards would point the tag back at the old image.
+	held := map[string]bool{}
+	for _, n := range locked {
+		held[n] = true
+	}
+	if err := e.settleLeftovers(ctx, name, held); err != nil {
+		return Outcome{}, fmt.Errorf("an earlier swap of %s is unfinished: %w", name, err)
+	}
 	// A container caught mid-swap may be briefly missing or stopped: only the
 	// check made while holding the lock counts.
 	c, err := e.deployable(ctx, name, req.Force)

@@ -64,6 +64,9 @@ type SwapRecord struct {
 	// OldImageID the image it ran: a rollback points the tag back at it.
 	OldImage   string `json:"old_image,omitempty"`
 	OldImageID string `json:"old_image_id,omitempty"`
+	// NewImageID is the image the new container runs: a rollback points the
+	// tag back only while the tag still names it.
+	NewImageID string `json:"new_image_id,omitempty"`
 	// WasRunning says the old container was up (running, restarting or
 	// paused); WasPaused that it was paused.
 	WasRunning bool `json:"was_running"`

@@ -319,7 +319,8 @@ func (e *Engine) rebuildOld(ctx context.Context, rec *SwapRecord, cp copies) err
 
 // retag points the old container's tag back at the image it runs, so that
 // the next "compose up" or "docker run" of that tag does not pick up the
-// version that just failed. A tag another swap already moved on is left.
+// version that just failed. A tag moved on since (by another swap, by a
+// pull that came after) is left.
 func (e *Engine) retag(ctx context.Context, rec *SwapRecord) {
 	if rec.OldImageID == "" || rec.OldImage == "" {
 		return
@@ -333,6 +334,11 @@ func (e *Engine) retag(ctx context.Context, rec *SwapRecord) {
 		return
 	}
 	defer unlock()
+	if img, err := e.rt.Image(ctx, rec.OldImage); err == nil && rec.NewImageID != "" && img.ID != rec.NewImageID {
+		// Moved on since the swap: by another swap, or a pull that came
+		// after.
+		return
+	}
 	if err := e.pointTag(ctx, rec.OldImage, rec.OldImageID); err != nil {
 		e.log.Warn("cannot point the tag back at the image the container runs", "image", rec.OldImage, "err", err)
 	}

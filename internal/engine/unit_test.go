@@ -435,3 +435,34 @@ func TestDependantRestartsAfterItsDependencyOnlyWhenComposeSaysSo(t *testing.T) 
 		})
 	}
 }
+
+// TestUnitCutShortIsSettledWholeBeforeAMemberIsSwappedAgain crashes an
+// atomic unit midway, then updates one member alone (the projects are no
+// longer atomic): the earlier unit is settled back first, all of it, and
+// only then the member swapped.
+func TestUnitCutShortIsSettledWholeBeforeAMemberIsSwappedAgain(t *testing.T) {
+	s := newStack(t, nil, func(o *Options) {
+		o.AtomicProjects = true
+		o.AfterStep = crashAt(StepNewStarted, 2)
+	})
+	func() {
+		defer func() {
+			if v := recover(); v != nil && v != (crash{}) {
+				panic(v)
+			}
+		}()
+		s.e.Deploy(context.Background(), DeployRequest{Container: "shop-web-1", Image: "127.0.0.1:5000/web:latest"}, nil)
+	}()
+	later := New(s.rt, s.reg, nil, nil, Options{Journal: s.j, HealthGrace: 20 * time.Millisecond, ProbeInterval: 5 * time.Millisecond})
+	o, err := later.Deploy(context.Background(), DeployRequest{Container: "shop-db-1", Image: "127.0.0.1:5000/db:latest"}, nil)
+	if err != nil || o.Result != ResultUpdated {
+		t.Fatalf("deploy of shop-db-1: got %s %v (%v), want updated", o.Result, o.Err, err)
+	}
+	want := map[string]string{"db": "sha256:db2", "api": "sha256:api1", "web": "sha256:web1"}
+	if diff := cmp.Diff(want, s.images(t)); diff != "" {
+		t.Errorf("images (-want +got):\n%s", diff)
+	}
+	if recs, _ := s.j.Swaps(context.Background()); len(recs) != 0 {
+		t.Errorf("journal entries left: %+v", recs)
+	}
+}
