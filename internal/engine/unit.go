@@ -43,6 +43,10 @@ func (e *Engine) unitOf(c Container) string {
 // along.
 func (e *Engine) Atomic(c Container) bool { return e.unitOf(c) != "" }
 
+// StatusOf folds containers' statuses as an image group's are, for views
+// that group them otherwise, by Compose project.
+func StatusOf(cs []ContainerStatus) Status { return groupStatus(cs) }
+
 // UnitOutcome is how the update of an atomic unit ended, as one.
 type UnitOutcome struct {
 	// Project is the Compose project.

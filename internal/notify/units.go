@@ -1,0 +1,33 @@
+package notify
+
+import (
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/engine"
+)
+
+// unitEntries are the lines that say how each atomic project of a pass
+// ended, as one: its members' own lines say the rest.
+func unitEntries(units []engine.UnitOutcome, at time.Time) []Entry {
+	var out []Entry
+	for _, u := range units {
+		names := strings.Join(u.Names(), ", ")
+		switch u.Result {
+		case engine.ResultUpdated:
+			out = append(out, Entry{at, "info", "Updated atomic project " + u.Project + " as one: " + names})
+		case engine.ResultRolledBack:
+			out = append(out, Entry{at, "error", "Rolled back atomic project " + u.Project + " as one (" + names + "): " + errText(u.Err)})
+		case engine.ResultFailed:
+			out = append(out, Entry{at, "error", "Update of atomic project " + u.Project + " failed (" + names + "): " + errText(u.Err)})
+		}
+	}
+	return out
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no reason given"
+	}
+	return err.Error()
+}
