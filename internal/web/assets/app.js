@@ -4,6 +4,7 @@
 import { api, explain, failure, onSessionEnded } from './api.js';
 import { state, isFinal } from './state.js';
 import { el, render, renderChecked, rowOf, updateProgress, bytes, historyTable, setActions } from './view.js';
+import { initProjects, loadProjects, renderProjects, projectProgress } from './projects.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,6 +31,7 @@ async function start() {
     state.images = res.data || [];
     showDashboard();
     render();
+    initProjects();
     connectEvents();
     loadHistory();
     loadRateLimit();
@@ -102,6 +104,7 @@ function connectEvents() {
     state.checkedAt = d.checked_at || '';
     showNotice('');
     render();
+    loadProjects();
   });
   es.addEventListener('progress', (ev) => {
     const p = JSON.parse(ev.data);
@@ -109,6 +112,7 @@ function connectEvents() {
     state.progress.set(p.container_name, p);
     if (isFinal(p.status)) forgetLater(p.container_name, p);
     updateProgress(p.container_name);
+    projectProgress(p.container_name);
   });
   es.addEventListener('result', (ev) => {
     const r = JSON.parse(ev.data);
@@ -118,6 +122,7 @@ function connectEvents() {
     else if (r.result === 'skipped') state.errors.set(r.container_name, 'Not updated: ' + (r.message || 'skipped') + '.');
     else state.errors.delete(r.container_name);
     render();
+    renderProjects();
     loadHistory();
   });
   es.onerror = () => {
@@ -228,6 +233,7 @@ $('check-now').addEventListener('click', async () => {
       const list = await api('GET', '/api/images');
       if (list.ok) state.images = list.data || [];
       render();
+      loadProjects();
     } else if (res.status !== 401) {
       showNotice(explain(res, 'check the registries'));
     }

@@ -9,6 +9,8 @@ export const state = {
   errors: new Map(),
   asked: new Set(),
   groupErrors: new Map(),
+  // Which grouping is shown: 'image' or 'project' (projects.js).
+  view: 'image',
 };
 
 // isFinal reports whether a progress status ends an update.

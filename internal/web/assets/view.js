@@ -81,7 +81,7 @@ function renderGroup(g) {
     el('ul', { class: 'containers' }, ...g.containers.map(renderContainer)));
 }
 
-function renderContainer(c) {
+export function renderContainer(c) {
   const name = c.container_name;
   const sw = el('input', {
     type: 'checkbox',
@@ -132,7 +132,7 @@ export function updateProgress(name) {
   group.querySelector('button.group-update').disabled = names.some(busy);
 }
 
-function fillProgress(li, name) {
+export function fillProgress(li, name) {
   const box = li.querySelector('.progress');
   const p = state.progress.get(name);
   if (!p && !state.asked.has(name)) {
@@ -203,7 +203,8 @@ export function historyTable(rows) {
     el('thead', {}, el('tr', {}, ...['When', 'Container', 'Image', 'Result', 'Change', 'Took'].map((h) => el('th', { text: h })))),
     el('tbody', {}, ...rows.map((a) => el('tr', {},
       el('td', { 'data-label': 'When', title: new Date(a.time).toLocaleString(), text: ago(new Date(a.time)) }),
-      el('td', { 'data-label': 'Container', text: a.container }),
+      el('td', { 'data-label': 'Container' }, a.container,
+        a.unit ? el('div', { class: 'why', text: 'with atomic project ' + a.unit }) : null),
       el('td', { 'data-label': 'Image', class: 'mono', text: a.image }),
       el('td', { 'data-label': 'Result' }, badge(a.result, resultWords),
         a.error ? el('div', { class: 'why', text: a.error }) : null),
