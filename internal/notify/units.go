@@ -7,6 +7,28 @@ import (
 	"github.com/cutover/cutover/internal/engine"
 )
 
+// UnitReport is how an atomic Compose project's update ended, as one.
+type UnitReport struct {
+	Project string
+	// Result is "updated", "rolled back", "failed" or "skipped".
+	Result string
+	Error  string
+	// Containers are its members, in swap order.
+	Containers []string
+}
+
+func unitReports(units []engine.UnitOutcome) []UnitReport {
+	var out []UnitReport
+	for _, u := range units {
+		r := UnitReport{Project: u.Project, Result: strings.ReplaceAll(string(u.Result), "_", " "), Containers: u.Names()}
+		if u.Err != nil {
+			r.Error = u.Err.Error()
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // unitEntries are the lines that say how each atomic project of a pass
 // ended, as one: its members' own lines say the rest.
 func unitEntries(units []engine.UnitOutcome, at time.Time) []Entry {
