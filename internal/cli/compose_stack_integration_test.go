@@ -57,25 +57,42 @@ type stack struct {
 }
 
 // startStack builds v1 of the three services' images (db and api with a
-// healthcheck), pushes them and starts the example, plus the extra files,
-// from dir. The project goes down, with its volumes, when the test ends.
+// healthcheck), pushes them and starts the example file, plus the extra
+// files. The project goes down, with its volumes, when the test ends.
 func startStack(t *testing.T, tool composeTool, file string, extra ...string) *stack {
 	t.Helper()
+	s := newStack(t, tool)
+	s.start(t, file, extra...)
+	return s
+}
+
+// newStack builds and pushes v1 of the three services' images.
+func newStack(t *testing.T, tool composeTool) *stack {
+	t.Helper()
 	s := &stack{tool: tool, repos: map[string]string{}}
-	env := []string{}
 	for _, svc := range stackServices {
 		s.repos[svc] = testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, svc)
-		ref := s.push(t, svc, "v1", "")
-		env = append(env, strings.ToUpper(svc)+"_IMAGE="+ref)
+		s.push(t, svc, "v1", "")
 	}
 	_, s.port, _ = net.SplitHostPort(freeAddr(t))
-	env = append(env, "WEB_PORT="+s.port)
+	return s
+}
+
+// start runs compose up on the files, in a project of its own, with the
+// images in DB_IMAGE, API_IMAGE and WEB_IMAGE; the project goes down, with
+// its volumes, when the test ends.
+func (s *stack) start(t *testing.T, file string, extra ...string) {
+	t.Helper()
+	env := []string{"WEB_PORT=" + s.port}
+	for _, svc := range stackServices {
+		env = append(env, strings.ToUpper(svc)+"_IMAGE="+s.repos[svc]+":latest")
+	}
 	s.p = &composeProject{
 		name:    composeProjectName(t),
 		files:   append([]string{file}, extra...),
 		env:     env,
 		dir:     filepath.Dir(file),
-		command: tool.command,
+		command: s.tool.command,
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -87,15 +104,21 @@ func startStack(t *testing.T, tool composeTool, file string, extra ...string) *s
 		}
 	})
 	s.p.run(t, "up", "-d")
-	return s
 }
 
-// push builds and pushes a version of a service's image, and drops it from
-// the engine again, so that an update pulls it as from a remote registry.
-// mode is the app's mode ("unhealthy", ...), "" for a good image.
+// push builds and pushes a version of a service's image, to its tag
+// latest, and drops it from the engine again, so that an update pulls it as
+// from a remote registry. mode is the app's mode ("unhealthy", ...), "" for
+// a good image.
 func (s *stack) push(t *testing.T, svc, version, mode string) string {
 	t.Helper()
-	spec := testenv.ImageSpec{Repo: s.repos[svc], Version: version, Mode: mode}
+	return s.pushTag(t, svc, "latest", version, mode)
+}
+
+// pushTag is push to another tag than latest.
+func (s *stack) pushTag(t *testing.T, svc, tag, version, mode string) string {
+	t.Helper()
+	spec := testenv.ImageSpec{Repo: s.repos[svc], Tag: tag, Version: version, Mode: mode}
 	if svc != "web" {
 		spec.HealthInterval = "1s"
 	}
