@@ -87,14 +87,16 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 	// The fixture: web (with a healthcheck, so updates probe it through
 	// exec) and worker (on two networks, so its recreation connects one),
 	// both outdated, and the tag the deploy examples ask for.
-	owned := []string{"--label", docsOwnerLabel + "=1"}
+	// Both are services of the Compose project "example" the project
+	// examples name.
+	owned := []string{"--label", docsOwnerLabel + "=1", "--label", "com.docker.compose.project=example"}
 	web, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Version: "web-1.4.1", HealthInterval: "1s"})
-	testenv.RunContainer(t, docsWeb, append(owned, "--restart", "unless-stopped", web)...)
+	testenv.RunContainer(t, docsWeb, append(owned, "--label", "com.docker.compose.service=web", "--restart", "unless-stopped", web)...)
 	worker, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWorkerRepo, Version: "worker-1"})
 	front, back := testenv.Name(t, "front"), testenv.Name(t, "back")
 	testenv.CreateNetwork(t, front)
 	testenv.CreateNetwork(t, back)
-	testenv.RunContainer(t, docsWorker, append(owned, "--network", front, worker)...)
+	testenv.RunContainer(t, docsWorker, append(owned, "--label", "com.docker.compose.service=worker", "--network", front, worker)...)
 	testenv.Docker(t, "network", "connect", back, docsWorker)
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Version: "web-1.4.2", HealthInterval: "1s"})
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Tag: "1.4.2", Version: "web-1.4.2", HealthInterval: "1s"})
