@@ -72,8 +72,8 @@ services:
 
 func TestSetImageLeavesWhatOnlyAPersonCanRewrite(t *testing.T) {
 	for _, tc := range []struct {
-		name, in, old string
-		noImage       bool
+		name, in string
+		noImage  bool
 	}{
 		{name: "variable", in: "services:\n  web:\n    image: ${WEB_IMAGE:-registry.example.com/shop/web:1.4}\n"},
 		{name: "anchor", in: "x-img: &img registry.example.com/shop/web:1.4\nservices:\n  web:\n    image: *img\n"},

@@ -466,3 +466,47 @@ func TestUnitCutShortIsSettledWholeBeforeAMemberIsSwappedAgain(t *testing.T) {
 		t.Errorf("journal entries left: %+v", recs)
 	}
 }
+
+// TestAtomicStackRollbackCutShortIsFinishedByRecovery fails the rollback
+// itself: db's old container cannot be renamed back once. The unit is
+// reported failed, and the next recovery finishes it: all old.
+func TestAtomicStackRollbackCutShortIsFinishedByRecovery(t *testing.T) {
+	var s *stack
+	s = newStack(t, map[string]string{"cutover.atomic": "true"}, func(o *Options) {
+		o.AfterStep = func(step SwapStep) {
+			// api, second in the order, started: db's restore comes next.
+			if api, err := s.rt.Container(context.Background(), "shop-api-1"); step == StepNewStarted && err == nil && api.ImageID == "sha256:api2" {
+				s.rt.failOn("rename", "db"+strings.Repeat("0", 16), errEngineBusy, 1)
+			}
+		}
+	})
+	s.rt.startState["127.0.0.1:5000/api:latest"] = HealthState{State: StateExited, ExitCode: 3}
+	sum := s.update(t)
+	if len(sum.Units) != 1 || sum.Units[0].Result != ResultFailed {
+		t.Fatalf("unit: got %+v, want failed: its rollback was cut short", sum.Units)
+	}
+	if _, err := New(s.rt, s.reg, nil, nil, Options{Journal: s.j}).Recover(context.Background()); err != nil {
+		t.Fatalf("recover: %v", err)
+	}
+	if diff := cmp.Diff(all("1"), s.images(t)); diff != "" {
+		t.Errorf("images after recovery (-want +got):\n%s", diff)
+	}
+}
+
+// TestAtomicStackKeepsANewContainerWhoseOldOneCannotStart fails the start
+// of db's old container when the unit goes back: db keeps its new
+// container, the last copy that can serve, and the unit says it failed
+// rather than rolled back.
+func TestAtomicStackKeepsANewContainerWhoseOldOneCannotStart(t *testing.T) {
+	s := newStack(t, map[string]string{"cutover.atomic": "true"}, nil)
+	s.rt.startState["127.0.0.1:5000/api:latest"] = HealthState{State: StateExited, ExitCode: 3}
+	s.rt.failOn("start", "db"+strings.Repeat("0", 16), errEngineBusy, -1)
+	sum := s.update(t)
+	want := map[string]string{"db": "sha256:db2", "api": "sha256:api1", "web": "sha256:web1"}
+	if diff := cmp.Diff(want, s.images(t)); diff != "" {
+		t.Errorf("images (-want +got):\n%s", diff)
+	}
+	if len(sum.Units) != 1 || sum.Units[0].Result != ResultFailed || results(sum)["shop-db-1"] != ResultFailed {
+		t.Errorf("unit %+v, outcomes %v: want the unit and shop-db-1 failed", sum.Units, results(sum))
+	}
+}
