@@ -130,7 +130,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	waiting := dependents(planned, all)
 	ready, self := e.splitSelf(ctx, ready)
 	swappable := ready
-	units, ready := e.splitUnits(ctx, ready, plan.Steps, pulled, &sum, sink)
+	units, ready := e.splitUnits(ctx, ready, plan.Steps, pulled, opts.swap(), &sum, sink)
 	var mu sync.Mutex
 	swapped := map[string]bool{}
 	var wg sync.WaitGroup

@@ -255,8 +255,13 @@ func (u *unitRun) outcome(ctx context.Context, r Result, err error) UnitOutcome 
 // splitUnits takes the steps of atomic units out of ready, grouped by
 // unit. A unit one of whose members could not be pulled (pulled, by image,
 // for every planned step) does not go: its other members end skipped, and
-// the unit's outcome goes into sum.
-func (e *Engine) splitUnits(ctx context.Context, ready, planned []Step, pulled map[string]error, sum *Summary, sink Sink) ([][]Step, []Step) {
+// the unit's outcome goes into sum. Under NoRestart, which creates no
+// container, there are no units: each container goes to its process
+// manager on its own.
+func (e *Engine) splitUnits(ctx context.Context, ready, planned []Step, pulled map[string]error, so swapOptions, sum *Summary, sink Sink) ([][]Step, []Step) {
+	if so.noRestart {
+		return nil, ready
+	}
 	broken := map[string]Outcome{}
 	for _, s := range planned {
 		if err := pulled[s.Image]; err != nil && s.Unit != "" {
