@@ -7,7 +7,11 @@ import (
 	"github.com/cutover/cutover/internal/engine"
 )
 
-// UnitReport is how an atomic Compose project's update ended, as one.
+// UnitReport is how an atomic Compose project's update ended, as one. The
+// built-in templates, Watchtower's, do not show it: each member's row says
+// its part ("rolled back with atomic project shop: ..."), and the entries
+// have a line per unit; a template of one's own can range over
+// .Report.Units.
 type UnitReport struct {
 	Project string
 	// Result is "updated", "rolled back", "failed" or "skipped".
@@ -30,18 +34,18 @@ func unitReports(units []engine.UnitOutcome) []UnitReport {
 }
 
 // unitEntries are the lines that say how each atomic project of a pass
-// ended, as one: its members' own lines say the rest.
+// ended, as one.
 func unitEntries(units []engine.UnitOutcome, at time.Time) []Entry {
 	var out []Entry
 	for _, u := range units {
 		names := strings.Join(u.Names(), ", ")
 		switch u.Result {
 		case engine.ResultUpdated:
-			out = append(out, Entry{at, "info", "Updated atomic project " + u.Project + " as one: " + names})
+			out = append(out, entry(at, InfoLevel, "Updated atomic project "+u.Project+" as one: "+names))
 		case engine.ResultRolledBack:
-			out = append(out, Entry{at, "error", "Rolled back atomic project " + u.Project + " as one (" + names + "): " + errText(u.Err)})
+			out = append(out, entry(at, ErrorLevel, "Rolled back atomic project "+u.Project+" as one ("+names+"): "+errText(u.Err)))
 		case engine.ResultFailed:
-			out = append(out, Entry{at, "error", "Update of atomic project " + u.Project + " failed (" + names + "): " + errText(u.Err)})
+			out = append(out, entry(at, ErrorLevel, "Update of atomic project "+u.Project+" failed ("+names+"): "+errText(u.Err)))
 		}
 	}
 	return out
