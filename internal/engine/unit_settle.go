@@ -81,6 +81,9 @@ func (e *Engine) recoverUnits(ctx context.Context, units map[string][]*pendingSw
 		if !ok {
 			continue
 		}
+		for _, rec := range recs {
+			e.awaitLateCreate(ctx, rec)
+		}
 		verdicts, errs := e.settleUnit(ctx, recs)
 		unlock()
 		for i, rec := range recs {
