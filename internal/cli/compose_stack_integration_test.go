@@ -323,7 +323,7 @@ func TestIntegrationComposeAtomicStackGoesBackWhole(t *testing.T) {
 			testenv.WaitHTTP(t, "http://127.0.0.1:"+s.port+"/", "v1", 20*time.Second)
 
 			waitFor(t, "the notification", 30*time.Second, func() bool {
-				return strings.Contains(strings.Join(n.all(), "\n"), "rolled back with atomic project "+s.p.name+": "+names[1])
+				return strings.Contains(strings.Join(n.all(), "\n"), "atomic project "+s.p.name)
 			})
 			key, _ := os.ReadFile(filepath.Join(dir, "api_key"))
 			_, hist := call(t, "GET", "http://"+d.addr+"/api/history?limit=10", "Bearer "+strings.TrimSpace(string(key)), "", "")

@@ -102,7 +102,7 @@ func SetImage(data []byte, service, old, image string) ([]byte, error) {
 		return nil, fmt.Errorf("the image of service %s uses a variable (%s): set it where the variable is set: %w", service, node.Value, ErrUnchanged)
 	case node.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 || strings.Contains(node.Value, "\n"):
 		return nil, fmt.Errorf("the image of service %s spans lines: %w", service, ErrUnchanged)
-	case old != "" && !sameImage(node.Value, old):
+	case old != "" && !engine.SameReference(node.Value, old):
 		return nil, fmt.Errorf("service %s's image line says %s, not %s, which its container was made with: %w", service, node.Value, old, ErrUnchanged)
 	}
 	out, err := replaceScalar(data, node, image)
@@ -195,17 +195,6 @@ func replaceScalar(data []byte, node *yaml.Node, value string) ([]byte, error) {
 		b.Write(l)
 	}
 	return b.Bytes(), nil
-}
-
-// sameImage reports whether two references name the same image, however
-// spelled.
-func sameImage(a, b string) bool {
-	ra, errA := engine.ParseReference(a)
-	rb, errB := engine.ParseReference(b)
-	if errA != nil || errB != nil {
-		return a == b
-	}
-	return ra.Normal == rb.Normal
 }
 
 // writeInPlace writes data over the file's content, keeping the file

@@ -186,7 +186,7 @@ func (e *Engine) examine(ctx context.Context, s Step, so *swapOptions, o *Outcom
 // moved tells Options.Moved of a container a final swap moved to another
 // image reference than the one it was configured with.
 func (e *Engine) moved(ctx context.Context, old Container, image string) {
-	if e.opts.Moved == nil || sameReference(old.Image, image) {
+	if e.opts.Moved == nil || SameReference(old.Image, image) {
 		return
 	}
 	if err := e.opts.Moved(context.WithoutCancel(ctx), old, image); err != nil {
@@ -194,9 +194,9 @@ func (e *Engine) moved(ctx context.Context, old Container, image string) {
 	}
 }
 
-// sameReference reports whether two image references name the same tag or
+// SameReference reports whether two image references name the same tag or
 // digest, however spelled ("nginx" and "docker.io/library/nginx:latest").
-func sameReference(a, b string) bool {
+func SameReference(a, b string) bool {
 	ra, errA := ParseReference(a)
 	rb, errB := ParseReference(b)
 	if errA != nil || errB != nil {

@@ -197,6 +197,8 @@ func (u *unitRun) back(ctx context.Context, live []*unitSwap, failed *unitSwap, 
 		case verdicts[i] == keptNewCopy:
 			allBack = false
 			m.result, m.err = ResultFailed, keptNew{cause: cause, why: "the old container is gone (removed by the engine or by hand, or dead)"}
+		case m == failed && len(u.members) > 1:
+			m.result, m.err = ResultRolledBack, fmt.Errorf("%w; atomic project %s went back with it", cause, u.project)
 		case m == failed:
 			m.result, m.err = ResultRolledBack, cause
 		case cutOver:
