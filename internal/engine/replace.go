@@ -96,8 +96,11 @@ func (e *Engine) prepare(ctx context.Context, old Container, image string, so sw
 		return nil, fmt.Errorf("read the settings of %s: %w", name, err)
 	}
 	rec.Definition = def
-	if img, err := e.rt.Image(ctx, image); err == nil {
-		rec.NewImageID = img.ID
+	rec.NewImageID = so.image
+	if rec.NewImageID == "" {
+		if img, err := e.rt.Image(ctx, image); err == nil {
+			rec.NewImageID = img.ID
+		}
 	}
 	e.journal(ctx, rec, StepCreated)
 	marks := map[string]string{
