@@ -58,7 +58,8 @@ func (s *Snapshot) Resync(ctx context.Context) error {
 func (s *Snapshot) update(ctx context.Context, known map[string]string) error {
 	s.refresh.Lock()
 	defer s.refresh.Unlock()
-	cs, err := s.eng.Containers(ctx, false)
+	// Stopped containers are listed only when watched, as a pass does.
+	cs, err := s.eng.Containers(ctx, s.filter.IncludeStopped || s.filter.IncludeRestarting)
 	if err != nil {
 		return err
 	}

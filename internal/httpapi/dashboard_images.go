@@ -33,6 +33,9 @@ type containerItemJSON struct {
 	Status        engine.Status `json:"status"`
 	AutoUpdate    bool          `json:"auto_update"`
 	Error         string        `json:"error,omitempty"`
+	// Beyond Image Watch's shape: the container's state as the engine
+	// reports it (running, exited, paused, restarting, created, dead).
+	State engine.State `json:"state"`
 }
 
 type pullProgressJSON struct {
@@ -67,6 +70,7 @@ func (d *dashboard) imageGroups(r engine.Report) []imageGroupJSON {
 				Status:        cs.Status,
 				AutoUpdate:    d.AutoUpdate(c),
 				Error:         d.lastError(c.Name),
+				State:         c.State,
 			})
 		}
 		if len(gj.Containers) == 0 {
