@@ -108,3 +108,17 @@ func ShortID(id string) string {
 	}
 	return id
 }
+
+// Why is what a person reads beside a container's status: why it is
+// unknown, else why the offered version waits or why none is offered the
+// way the policy asks; "" when nothing needs saying.
+func (cs ContainerStatus) Why() string {
+	if cs.Reason != "" {
+		return cs.Reason
+	}
+	return cs.Note
+}
+
+// Skipped reports whether a person skipped the offered version (a hold
+// cutover made after a rollback is not a skip).
+func (cs ContainerStatus) Skipped() bool { return cs.Held != nil && cs.Held.By != "" }
