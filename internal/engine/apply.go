@@ -29,7 +29,7 @@ type ApplyOptions struct {
 }
 
 func (o ApplyOptions) swap() swapOptions {
-	return swapOptions{revive: o.ReviveStopped, freshVolumes: o.RemoveVolumes, force: o.Force, noRestart: o.NoRestart}
+	return swapOptions{revive: o.ReviveStopped, freshVolumes: o.RemoveVolumes, force: o.Force, noRestart: o.NoRestart, retag: true}
 }
 
 // Outcome is how one container's update ended.
@@ -80,7 +80,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	sum := Summary{Scanned: plan.Scanned, Fresh: len(plan.Fresh)}
 	for _, s := range plan.Skipped {
 		sum.Skipped++
-		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, Result: ResultSkipped, Err: errors.New(s.Reason)})
+		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped, Err: errors.New(s.Reason)})
 	}
 	if e.opts.LifecycleHooks {
 		checked := append(stepContainers(plan.Steps), plan.Fresh...)

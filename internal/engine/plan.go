@@ -24,6 +24,10 @@ type Skip struct {
 	Container Container
 	Image     string
 	Reason    string
+	// FromVersion and ToVersion name the version it runs and the one it
+	// was offered, when known.
+	FromVersion string
+	ToVersion   string
 }
 
 // Plan is what an update would do. Building it changes nothing, so a dry run,
@@ -76,7 +80,11 @@ func (e *Engine) Plan(report Report, opts PlanOptions) Plan {
 				continue
 			}
 			if reason := holdReason(cs, opts, now); reason != "" {
-				p.Skipped = append(p.Skipped, Skip{Container: c, Image: g.Image, Reason: reason})
+				skip := Skip{Container: c, Image: g.Image, Reason: reason, FromVersion: cs.CurrentVersion}
+				if cs.Offer != nil {
+					skip.ToVersion = cs.Offer.Version
+				}
+				p.Skipped = append(p.Skipped, skip)
 				continue
 			}
 			step := Step{

@@ -45,6 +45,11 @@ type swapOptions struct {
 	// noRestart hands the container to its process manager instead of
 	// creating a new one (ApplyOptions.NoRestart).
 	noRestart bool
+	// retag makes a step that names another reference than the container's
+	// (a tag or pin a check offered) recreate the container even when both
+	// name the same image: its reference is what changes. A deploy leaves
+	// a container that already runs the image alone.
+	retag bool
 	// image is the id of the image the new container must run; the
 	// reference it is created with is pointed at it first. Empty: whatever
 	// the reference names.
@@ -111,8 +116,8 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	if reason := refusal(old, so.force); reason != "" {
 		return finish(ResultSkipped, errors.New(reason))
 	}
-	move := !sameReference(s.Container.Image, s.Image)
-	if move && s.Container.Image != "" && old.Image != s.Container.Image {
+	move := so.retag && !sameReference(s.Container.Image, s.Image)
+	if move && old.Image != s.Container.Image {
 		// Someone else moved it (a deploy) since the check: this step would
 		// undo that.
 		return finish(ResultSkipped, fmt.Errorf("its image changed from %s to %s since the check; not moved to %s", s.Container.Image, old.Image, s.Image))
