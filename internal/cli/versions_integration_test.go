@@ -402,3 +402,47 @@ func TestIntegrationRolledBackMoveIsHeld(t *testing.T) {
 		t.Errorf("check after the rollback: got %+v, want 1.1.0 held after the rollback", c)
 	}
 }
+
+// TestIntegrationDashboardForce asks the dashboard to update a container
+// whose new version cools down: without force it stays, and the progress
+// says why; with {"force": true} it moves.
+func TestIntegrationDashboardForce(t *testing.T) {
+	testenv.RequireEngine(t)
+	testenv.RequireRegistries(t)
+	t.Parallel()
+	scope := testenv.Name(t, "scope")
+	repo, _ := pushTags(t, "force", nil, "1.0.0", "1.1.0")
+	name := runOn(t, "force", repo+":1.0.0", "com.centurylinklabs.watchtower.scope="+scope, "cutover.policy=minor")
+	base, key := serveScoped(t, scope, "--cooldown-delay", "1h")
+	waitFor(t, name+" cooling down on the dashboard", 60*time.Second, func() bool {
+		it, _ := item(t, base, key, name)
+		return it.OfferedVersion == "1.1.0" && strings.HasPrefix(it.Reason, "cooling down until ")
+	})
+	progress := func() string {
+		code, body := call(t, "GET", base+"/api/images/"+name+"/progress", "Bearer "+key, "", "")
+		if code != 200 {
+			return ""
+		}
+		var p struct{ Status string }
+		_ = json.Unmarshal([]byte(body), &p)
+		return p.Status
+	}
+
+	if code, body := call(t, "POST", base+"/api/images/"+name+"/update", "Bearer "+key, "", ""); code != 200 {
+		t.Fatalf("POST update: got %d %s", code, body)
+	}
+	waitFor(t, "the update without force to end", 60*time.Second, func() bool {
+		return strings.HasPrefix(progress(), "skipped: not updated: cooling down until ")
+	})
+	if got := configImage(t, name); got != repo+":1.0.0" {
+		t.Fatalf("after an update without force: %s runs %s, want %s:1.0.0", name, got, repo)
+	}
+
+	if code, body := call(t, "POST", base+"/api/images/"+name+"/update", "Bearer "+key, "application/json", `{"force":true}`); code != 200 {
+		t.Fatalf("POST update with force: got %d %s", code, body)
+	}
+	waitFor(t, "the forced update to end", 90*time.Second, func() bool { return progress() == "done" })
+	if got := configImage(t, name); got != repo+":1.1.0" {
+		t.Errorf("after the forced update: %s runs %s, want %s:1.1.0", name, got, repo)
+	}
+}
