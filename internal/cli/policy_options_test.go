@@ -39,7 +39,7 @@ func TestPolicyOptionsFromTheEnvironment(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			err := applyEnv(fs)
+			_, err := applyEnv(fs)
 			var eo engine.Options
 			if err == nil {
 				err = o.apply(&eo)
