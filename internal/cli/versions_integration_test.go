@@ -356,7 +356,7 @@ func TestIntegrationPinnedDigest(t *testing.T) {
 		if got := configImage(t, name); got != repo+":1.0.0@"+d2 {
 			t.Errorf("after the re-pin: %s runs %s, want %s", name, got, repo+":1.0.0@"+d2)
 		}
-		if got, want := imageOf(t, name), localImageOf(t, repo+":1.0.0"); got != want {
+		if got, want := imageOf(t, name), testenv.Docker(t, "image", "inspect", "--format", "{{.Id}}", repo+":1.0.0"); got != want {
 			t.Errorf("after the re-pin: %s runs image %s, want %s, the rebuilt 1.0.0", name, short(got), short(want))
 		}
 	})
@@ -394,8 +394,9 @@ func TestIntegrationRolledBackMoveIsHeld(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "rolled back") {
 		t.Fatalf("update to a crashing 1.1.0: exit %d %q, want it rolled back", r.code, r.stdout)
 	}
-	if got := configImage(t, name); got != repo+":1.0.0" || state(t, name) != "running" {
-		t.Errorf("after the rollback: %s runs %s (%s), want %s:1.0.0 running", name, got, state(t, name), repo)
+	running := testenv.Docker(t, "inspect", "--format", "{{.State.Status}}", name)
+	if got := configImage(t, name); got != repo+":1.0.0" || running != "running" {
+		t.Errorf("after the rollback: %s runs %s (%s), want %s:1.0.0 running", name, got, running, repo)
 	}
 	_, c := findContainer(t, checkJSONIn(t, data, name), name)
 	if !c.Held || c.Skipped || c.OfferedVersion != "1.1.0" || !strings.HasPrefix(c.HeldReason, "rolled back: ") || !strings.HasPrefix(c.Reason, "held since ") {
