@@ -1,7 +1,9 @@
 package cli_test
 
 import (
+	"context"
 	"fmt"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -67,12 +69,41 @@ func runRich(t *testing.T, ref, version string, extra ...string) rich {
 	return r
 }
 
+// followEvents follows the engine's events of the container with id from
+// now on, as they happen: reading them back afterwards with --since would
+// depend on the engine's short memory of past events, which a busy engine
+// overflows. The returned func waits for the container's removal and
+// returns one "action signal" line per event.
+func followEvents(t *testing.T, id string) func() string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	cmd := exec.CommandContext(ctx, "docker", "events", "--filter", "container="+id,
+		"--format", `{{.Action}} {{index .Actor.Attributes "signal"}}`)
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("docker events: %v", err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	return func() string {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(out.String(), "destroy") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		_ = cmd.Wait()
+		return out.String()
+	}
+}
+
 // requireKept checks that the container was recreated, answers newVersion
 // after oldVersion booted on the same volume, and kept everything the user
 // set, with the new image's defaults (IMG_DEFAULT=imgDefault,
-// img.label=imgLabel) where the user set none. since is a time just before
-// the update.
-func (r rich) requireKept(t *testing.T, since time.Time, oldVersion, newVersion, imgDefault, imgLabel string) map[string]any {
+// img.label=imgLabel) where the user set none. events are the old
+// container's, followed through the update (followEvents).
+func (r rich) requireKept(t *testing.T, events func() string, oldVersion, newVersion, imgDefault, imgLabel string) map[string]any {
 	t.Helper()
 	name := r.name
 	after := testenv.Inspect(t, name)
@@ -135,13 +166,12 @@ func (r rich) requireKept(t *testing.T, since time.Time, oldVersion, newVersion,
 
 	// The image's stop signal was delivered through the engine's stop, and the
 	// restart policy did not revive the old container.
-	events := testenv.Docker(t, "events", "--since", fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()), "--until", fmt.Sprint(time.Now().Unix()+1),
-		"--filter", "container="+r.oldID, "--format", "{{.Action}} {{index .Actor.Attributes \"signal\"}}")
-	if !strings.Contains(events, "kill 10") {
-		t.Errorf("events of the old container: got %q, want a kill with signal 10 (SIGUSR1)", events)
+	seen := events()
+	if !strings.Contains(seen, "kill 10") {
+		t.Errorf("events of the old container: got %q, want a kill with signal 10 (SIGUSR1)", seen)
 	}
-	if strings.Contains(events, "start") {
-		t.Errorf("old container was started again during the swap: events %q", events)
+	if strings.Contains(seen, "start") {
+		t.Errorf("old container was started again during the swap: events %q", seen)
 	}
 	if got := namesLike(t, name); !slices.Equal(got, []string{name}) {
 		t.Errorf("containers named like %s after update: got %v, want only %s", name, got, name)
@@ -177,12 +207,12 @@ func TestIntegrationUpdateKeepsEverySetting(t *testing.T) {
 		t.Fatalf("dry run changed the container: id %s, want %s", got, r.oldID)
 	}
 
-	since := time.Now()
+	events := followEvents(t, r.oldID)
 	res = cutover(t, "update", name)
 	if res.code != 0 || !strings.Contains(res.stdout, "1 scanned, 1 updated, 0 failed, 0 skipped") {
 		t.Fatalf("update: exit %d, output %q, want one container updated", res.code, res.stdout)
 	}
-	r.requireKept(t, since, "v1", "v2", "two", "v2")
+	r.requireKept(t, events, "v1", "v2", "two", "v2")
 }
 
 func hostConfig(inspect map[string]any) map[string]any { return inspect["HostConfig"].(map[string]any) }

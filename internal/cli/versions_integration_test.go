@@ -124,12 +124,12 @@ func TestIntegrationUpdateMovesTagKeepingEverySetting(t *testing.T) {
 	if want := fmt.Sprintf("would update %s (%s:1.1.0): %s -> %s, version 1.0.0 -> 1.1.0", r.name, repo, short(digests["1.0.0"]), short(digests["1.1.0"])); res.code != 0 || !strings.Contains(res.stdout, want) {
 		t.Errorf("dry run: exit %d %q, want %q", res.code, res.stdout, want)
 	}
-	since := time.Now()
+	events := followEvents(t, r.oldID)
 	res = cutover(t, "update", r.name)
 	if res.code != 0 || !strings.Contains(res.stdout, "version 1.0.0 -> 1.1.0") || !strings.Contains(res.stdout, "1 scanned, 1 updated, 0 failed, 0 skipped") {
 		t.Fatalf("update: exit %d %q, want the move to 1.1.0", res.code, res.stdout)
 	}
-	r.requireKept(t, since, "1.0.0", "1.1.0", "two", "v2")
+	r.requireKept(t, events, "1.0.0", "1.1.0", "two", "v2")
 	if got := configImage(t, r.name); got != repo+":1.1.0" {
 		t.Errorf("Config.Image of %s: got %s, want %s:1.1.0", r.name, got, repo)
 	}
