@@ -29,18 +29,23 @@ type ApplyOptions struct {
 }
 
 func (o ApplyOptions) swap() swapOptions {
-	return swapOptions{revive: o.ReviveStopped, freshVolumes: o.RemoveVolumes, force: o.Force, noRestart: o.NoRestart}
+	return swapOptions{revive: o.ReviveStopped, freshVolumes: o.RemoveVolumes, force: o.Force, noRestart: o.NoRestart, retag: true}
 }
 
 // Outcome is how one container's update ended.
 type Outcome struct {
 	Container string
+	// Image is the reference the update moved the container to.
 	Image     string
 	OldDigest string
 	NewDigest string
-	Result    Result
-	Err       error
-	Duration  time.Duration
+	// OldVersion and NewVersion are the versions as people say them, ""
+	// when unknown.
+	OldVersion string
+	NewVersion string
+	Result     Result
+	Err        error
+	Duration   time.Duration
 }
 
 // Summary is the outcome of a pass.
@@ -75,7 +80,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	sum := Summary{Scanned: plan.Scanned, Fresh: len(plan.Fresh)}
 	for _, s := range plan.Skipped {
 		sum.Skipped++
-		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, Result: ResultSkipped, Err: errors.New(s.Reason)})
+		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped, Err: errors.New(s.Reason)})
 	}
 	if e.opts.LifecycleHooks {
 		checked := append(stepContainers(plan.Steps), plan.Fresh...)
@@ -98,11 +103,11 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	var ready []Step
 	for _, s := range plan.Steps {
 		if ctx.Err() != nil {
-			sum.add(Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: errNotBegun})
+			sum.add(Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped, Err: errNotBegun})
 			continue
 		}
 		if err := pulled[s.Image]; err != nil {
-			o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultFailed, Err: err}
+			o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultFailed, Err: err}
 			e.record(ctx, o)
 			sink.Emit(Event{Time: e.opts.Now(), Container: s.Container.Name, Image: s.Image, Phase: PhaseFailed, Err: err})
 			sum.add(o)
@@ -359,7 +364,7 @@ var ErrHandedOver = errors.New("handed over: a one-shot container on the new ima
 // so two never run at once, and it runs the new image, so it does not
 // start another hand-over.
 func (e *Engine) handOver(ctx context.Context, s Step, sink Sink) Outcome {
-	o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, Result: ResultSkipped}
+	o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped}
 	if e.opts.HandOver == nil {
 		o.Err = fmt.Errorf("cannot update the container cutover itself runs in")
 		return o

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/policy"
 )
 
 // Options tune the engine. Zero values take the documented defaults.
@@ -75,6 +77,16 @@ type Options struct {
 	// Holds keeps the versions not to be applied again (rolled back, or
 	// skipped by a person). Optional.
 	Holds Holds
+	// Policy is the version policy of containers without a policy label.
+	// Default digest: follow the tag's digest.
+	Policy policy.Policy
+	// CooldownDelay is how old an offered version must be before a pass or
+	// request applies it unless forced, for containers without a cooldown
+	// label. Default 0: none.
+	CooldownDelay time.Duration
+	// Sightings remembers when offered versions were first seen, for the
+	// cooldown. Optional.
+	Sightings Sightings
 	// CallTimeout bounds each engine call a swap makes, so a wedged engine
 	// cannot hold a container's lock for ever. A stop gets the container's
 	// stop timeout on top. Default 2 min.
@@ -119,6 +131,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LateCreate <= 0 {
 		o.LateCreate = 5 * time.Second
+	}
+	if o.Policy == "" {
+		o.Policy = policy.Digest
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 2 * time.Minute

@@ -26,7 +26,7 @@ const (
 func (e *Engine) swap(ctx context.Context, s Step, so swapOptions, sink Sink) Outcome {
 	unlock, err := e.locks.lock(ctx, s.Container.Name)
 	if err != nil {
-		return Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: err}
+		return Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped, Err: err}
 	}
 	defer unlock()
 	return e.swapLocked(ctx, s, so, sink)
@@ -45,6 +45,11 @@ type swapOptions struct {
 	// noRestart hands the container to its process manager instead of
 	// creating a new one (ApplyOptions.NoRestart).
 	noRestart bool
+	// retag makes a step that names another reference than the container's
+	// (a tag or pin a check offered) recreate the container even when both
+	// name the same image: its reference is what changes. A deploy leaves
+	// a container that already runs the image alone.
+	retag bool
 	// image is the id of the image the new container must run; the
 	// reference it is created with is pointed at it first. Empty: whatever
 	// the reference names.
@@ -81,7 +86,7 @@ func (e *Engine) pointTag(ctx context.Context, ref, id string) error {
 func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Sink) Outcome {
 	start := e.opts.Now()
 	name := s.Container.Name
-	o := Outcome{Container: name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest}
+	o := Outcome{Container: name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion}
 	finish := func(r Result, err error) Outcome {
 		o.Result, o.Err, o.Duration = r, err, e.opts.Now().Sub(start)
 		e.record(ctx, o)
@@ -111,6 +116,12 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	if reason := refusal(old, so.force); reason != "" {
 		return finish(ResultSkipped, errors.New(reason))
 	}
+	move := so.retag && !sameReference(s.Container.Image, s.Image)
+	if move && old.Image != s.Container.Image {
+		// Someone else moved it (a deploy) since the check: this step would
+		// undo that.
+		return finish(ResultSkipped, fmt.Errorf("its image changed from %s to %s since the check; not moved to %s", s.Container.Image, old.Image, s.Image))
+	}
 	img, err := e.plannedImage(ctx, s)
 	if err != nil {
 		return finish(ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err))
@@ -118,7 +129,9 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	if d := digestFor(img.RepoDigests, s.Ref.Repository); d != "" {
 		o.NewDigest = d
 	}
-	if img.ID == old.ImageID && !so.force {
+	// A move to another tag or pin changes the container's reference even
+	// when both name the same image.
+	if img.ID == old.ImageID && !so.force && !move {
 		return finish(ResultFresh, nil)
 	}
 	so.image = img.ID
@@ -157,6 +170,17 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 		return finish(ResultFailed, err)
 	}
 	return finish(ResultFailed, err)
+}
+
+// sameReference reports whether two references name the same tag or pin,
+// however written ("nginx" and "nginx:latest" do).
+func sameReference(a, b string) bool {
+	ra, errA := ParseReference(a)
+	rb, errB := ParseReference(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return ra.Normal == rb.Normal
 }
 
 // refusal says why a container must not be swapped as it is, or "".

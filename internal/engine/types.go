@@ -79,6 +79,9 @@ type Image struct {
 	// RepoDigests are "repository@sha256:..." entries, one per repository the
 	// image was pulled from or pushed to.
 	RepoDigests []string
+	// Labels are the image's own labels (the version a container runs is
+	// read from them).
+	Labels map[string]string
 }
 
 // Auth is what a registry needs to let a pull through.

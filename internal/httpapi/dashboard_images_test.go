@@ -33,7 +33,7 @@ func TestDashboardImagesFollowChanges(t *testing.T) {
 		return before
 	}
 
-	want := `"local_digest":"sha256:1111111111","status":"outdated","auto_update":false`
+	want := `"local_digest":"sha256:1111111111","status":"outdated","auto_update":false,"state":"running","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`
 	if got := nginx(); got != want {
 		t.Errorf("nginx at first: got %s, want %s", got, want)
 	}
@@ -44,7 +44,7 @@ func TestDashboardImagesFollowChanges(t *testing.T) {
 	if r := e.do(t, "POST", "/api/images/3d4c5b6a7f8e/auto-update", `{"auto_update":true}`, bearer); r.status != http.StatusOK {
 		t.Fatalf("toggle: got %d %q, want 200", r.status, r.body)
 	}
-	want = `"local_digest":"sha256:1111111111","status":"outdated","auto_update":true`
+	want = `"local_digest":"sha256:1111111111","status":"outdated","auto_update":true,"state":"running","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`
 	if got := nginx(); got != want {
 		t.Errorf("nginx after the toggle: got %s, want %s", got, want)
 	}
@@ -54,7 +54,7 @@ func TestDashboardImagesFollowChanges(t *testing.T) {
 	rep.Groups[0].Containers[0].Status = engine.StatusUpToDate
 	rep.Groups[0].Containers[0].LocalDigest = remote2
 	e.statuses.set(rep)
-	want = `"local_digest":"sha256:2222222222","status":"uptodate","auto_update":true`
+	want = `"local_digest":"sha256:2222222222","status":"uptodate","auto_update":true,"state":"running","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`
 	if got := nginx(); got != want {
 		t.Errorf("nginx after a new snapshot: got %s, want %s", got, want)
 	}
@@ -91,7 +91,7 @@ func TestDashboardImagesFollowTheStore(t *testing.T) {
 		}
 		return string(b)
 	}
-	const on = `"container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":true`
+	const on = `"container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":true,"state":"running","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`
 	if body := get(); strings.Contains(body, on) {
 		t.Fatalf("before any toggle: got %s, want auto_update false for nginx", body)
 	}
