@@ -127,18 +127,18 @@ func (f *fakeRuntime) Service(_ context.Context, idOrName string) (Container, er
 	return copyService(svc.c), nil
 }
 
-func (f *fakeRuntime) UpdateService(_ context.Context, id, image string, auth Auth) error {
+func (f *fakeRuntime) UpdateService(_ context.Context, id, image string, auth Auth) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.swarm == nil || !f.swarm.manager {
-		return fmt.Errorf("this node is not a swarm manager")
+		return nil, fmt.Errorf("this node is not a swarm manager")
 	}
 	svc := f.swarm.services[id]
 	if err := f.injected("service-update", id, nil); err != nil {
-		return err
+		return nil, err
 	}
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("service %q: %w", id, ErrNotFound)
 	}
 	f.record("service-update %s to %s as %q", svc.c.Name, image, auth.Username)
 	svc.previous = svc.c.Image + "@" + svc.c.Digest
@@ -148,7 +148,7 @@ func (f *fakeRuntime) UpdateService(_ context.Context, id, image string, auth Au
 	if svc.script == nil {
 		svc.script = []SwarmUpdate{{State: SwarmUpdating, Message: "update in progress"}, {State: SwarmCompleted, Message: "update completed"}}
 	}
-	return nil
+	return nil, nil
 }
 
 func (f *fakeRuntime) TaskFailure(_ context.Context, _ string, image string) (string, error) {

@@ -90,10 +90,11 @@ type Services interface {
 	// UpdateService asks Swarm to run image ("repo:tag@sha256:...") on
 	// service id, leaving the rest of its spec, update configuration
 	// included, as it is. auth, when not empty, goes with the update so
-	// the nodes can pull.
-	UpdateService(ctx context.Context, id, image string, auth Auth) error
-	// TaskFailure says why the latest failed task of service id on image
-	// failed, as Swarm reports it, or "" when none failed.
+	// the nodes can pull. Swarm's warnings are returned.
+	UpdateService(ctx context.Context, id, image string, auth Auth) ([]string, error)
+	// TaskFailure says how the latest task of service id on image that
+	// Swarm counts as failed ended, as Swarm reports it, or "" when none
+	// did.
 	TaskFailure(ctx context.Context, id, image string) (string, error)
 }
 
@@ -126,11 +127,17 @@ func (e *Engine) withServices(ctx context.Context, cs []Container, all bool) []C
 }
 
 // serviceStanding decides a service's status: its tasks run the digest
-// its spec pins, so no local image is asked.
+// its spec pins, so no local image is asked. A service whose last update
+// Swarm paused runs a mix of old and new tasks, and waits for a person to
+// resume or roll it back: it is left to them.
 func serviceStanding(cs ContainerStatus, remote remoteResult) ContainerStatus {
 	c := cs.Container
 	cs.LocalDigest = c.Digest
+	st := serviceOf(c).Status
 	switch {
+	case st != nil && (st.State == SwarmPaused || st.State == SwarmRollbackPaused):
+		cs.Status = StatusUnknown
+		cs.Reason = "Swarm paused its last update (" + st.Message + "); resume it or roll it back with docker service update"
 	case remote.err != nil:
 		cs.Status, cs.Reason = StatusUnknown, remote.err.Error()
 	case c.Digest == "":
@@ -139,12 +146,6 @@ func serviceStanding(cs ContainerStatus, remote remoteResult) ContainerStatus {
 		cs.Status = StatusUpToDate
 	default:
 		cs.Status = StatusOutdated
-	}
-	if s := c.Service; s != nil && s.Status != nil && cs.Reason == "" {
-		switch s.Status.State {
-		case SwarmPaused, SwarmRollbackPaused:
-			cs.Reason = "Swarm's last update of it is paused: " + s.Status.Message
-		}
 	}
 	return cs
 }
@@ -206,16 +207,22 @@ func (e *Engine) updateService(ctx context.Context, s Step, sink Sink) Outcome {
 	}
 	target := s.Ref.Normal + "@" + s.ToDigest
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseRecreating, Message: "asking Swarm to update the service to " + target})
-	if err := e.services.UpdateService(ctx, cur.ID, target, auth); err != nil {
+	warnings, err := e.services.UpdateService(ctx, cur.ID, target, auth)
+	if err != nil {
 		return finish(ResultFailed, fmt.Errorf("service update: %w", err))
 	}
 	e.log.Info("service update asked of Swarm", "service", name, "image", target)
+	for _, w := range warnings {
+		e.log.Warn("Swarm warns of the service update", "service", name, "warning", w)
+	}
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseHealthCheck, Message: "following Swarm's rolling update"})
-	result, cause := e.followService(ctx, cur, target)
-	switch result {
-	case ResultUpdated:
+	result, cause, stopped := e.followService(ctx, cur, target)
+	switch {
+	case result == ResultUpdated:
 		e.release(ctx, name)
-	case ResultRolledBack:
+	case stopped:
+		// As a rolled back swap: the version is not tried again at every
+		// pass, whatever a person then makes of Swarm's update.
 		e.hold(ctx, cur, o, cause)
 	}
 	return finish(result, cause)
@@ -223,8 +230,8 @@ func (e *Engine) updateService(ctx context.Context, s Step, sink Sink) Outcome {
 
 // followService waits until Swarm's update of svc to image completes,
 // pauses or is rolled back, within a time limit its update configuration
-// and task count give.
-func (e *Engine) followService(ctx context.Context, svc Container, image string) (Result, error) {
+// and task count give. stopped says Swarm ended the update short.
+func (e *Engine) followService(ctx context.Context, svc Container, image string) (r Result, cause error, stopped bool) {
 	limit := e.followLimit(svc)
 	deadline := e.opts.Now().Add(limit)
 	tick := time.NewTicker(e.opts.ServicePoll)
@@ -238,7 +245,7 @@ func (e *Engine) followService(ctx context.Context, svc Container, image string)
 		cur, err := e.services.Service(ctx, svc.ID)
 		switch {
 		case IsNotFound(err):
-			return ResultFailed, fmt.Errorf("the service was removed during its update")
+			return ResultFailed, fmt.Errorf("the service was removed during its update"), false
 		case err != nil:
 			lastErr = err
 			e.log.Debug("cannot read the service's update status", "service", svc.Name, "err", err)
@@ -247,22 +254,22 @@ func (e *Engine) followService(ctx context.Context, svc Container, image string)
 			st := serviceOf(cur).Status
 			if st == nil {
 				if serviceOf(cur).Desired == 0 {
-					return ResultUpdated, nil
+					return ResultUpdated, nil, false
 				}
 				break
 			}
 			state = string(st.State)
 			switch st.State {
 			case SwarmCompleted:
-				return ResultUpdated, nil
+				return ResultUpdated, nil, false
 			case SwarmPaused:
-				return ResultFailed, e.swarmFailure(ctx, svc, image, "Swarm paused the update", st.Message)
+				return ResultFailed, e.swarmFailure(ctx, svc, image, "Swarm paused the update", st.Message), true
 			case SwarmRollbackStarted:
 				why = st.Message
 			case SwarmRollbackPaused:
-				return ResultFailed, e.swarmFailure(ctx, svc, image, "Swarm paused the rollback", or(why, st.Message))
+				return ResultFailed, e.swarmFailure(ctx, svc, image, "Swarm paused the rollback", or(why, st.Message)), true
 			case SwarmRollbackCompleted:
-				return ResultRolledBack, e.swarmFailure(ctx, svc, image, "Swarm rolled the update back", or(why, st.Message))
+				return ResultRolledBack, e.swarmFailure(ctx, svc, image, "Swarm rolled the update back", or(why, st.Message)), true
 			}
 		}
 		if !e.opts.Now().Before(deadline) {
@@ -270,11 +277,11 @@ func (e *Engine) followService(ctx context.Context, svc Container, image string)
 			if lastErr != nil {
 				err = fmt.Errorf("%w; last error: %v", err, lastErr)
 			}
-			return ResultFailed, err
+			return ResultFailed, err, false
 		}
 		select {
 		case <-ctx.Done():
-			return ResultFailed, fmt.Errorf("stopped following Swarm's update (state: %s): %w; Swarm carries on with it", state, ctx.Err())
+			return ResultFailed, fmt.Errorf("stopped following Swarm's update (state: %s): %w; Swarm carries on with it", state, ctx.Err()), false
 		case <-tick.C:
 		}
 	}
@@ -288,7 +295,7 @@ func (e *Engine) swarmFailure(ctx context.Context, svc Container, image, what, m
 		msg += ": " + message
 	}
 	if why, err := e.services.TaskFailure(ctx, svc.ID, image); err == nil && why != "" {
-		msg += " (task: " + why + ")"
+		msg += "; " + why
 	}
 	return fmt.Errorf("%s", msg)
 }
@@ -353,7 +360,7 @@ func (b boundedServices) Service(ctx context.Context, idOrName string) (Containe
 	return b.s.Service(ctx, idOrName)
 }
 
-func (b boundedServices) UpdateService(ctx context.Context, id, image string, auth Auth) error {
+func (b boundedServices) UpdateService(ctx context.Context, id, image string, auth Auth) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	return b.s.UpdateService(ctx, id, image, auth)
