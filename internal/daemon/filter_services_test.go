@@ -27,7 +27,10 @@ func TestFilterAndPolicyOfServices(t *testing.T) {
 		{"scope none", service("web", map[string]string{"cutover.scope": "dev"}), Filter{Scope: "none"}, false, true},
 		{"label-enable without label", service("web", nil), Filter{LabelEnable: true}, false, true},
 		{"label-enable with label", service("web", map[string]string{"cutover.enable": "true"}), Filter{LabelEnable: true}, true, true},
-		{"disabled by label", service("web", map[string]string{"com.centurylinklabs.watchtower.enable": "false"}), Filter{}, true, false},
+		// Left out of passes, as Watchtower did; shown on the dashboard.
+		{"disabled by label", service("web", map[string]string{"com.centurylinklabs.watchtower.enable": "false"}), Filter{}, false, false},
+		{"disabled by label, shown", service("web", map[string]string{"com.centurylinklabs.watchtower.enable": "false"}), Filter{ShowDisabled: true}, true, false},
+		{"named by a regular expression", service("web-1", nil), Filter{Names: []string{"web-[0-9]"}}, true, true},
 		{"disabled by name", service("web", nil), Filter{Disabled: []string{"web"}}, false, true},
 		{"named", service("web", nil), Filter{Names: []string{"api"}}, false, true},
 		{"scaled to zero", func() engine.Container { c := service("web", nil); c.State = engine.StateExited; return c }(), Filter{}, false, true},
