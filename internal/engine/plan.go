@@ -122,10 +122,13 @@ func holdReason(cs ContainerStatus, opts PlanOptions, now time.Time) string {
 	case monitorLabel:
 		return "monitor-only label"
 	}
-	if noPull, _ := LabelBool(c, "no-pull"); (noPull || opts.NoPull) && c.IsService() {
-		return "no-pull: a service update has Swarm's nodes pull the image"
-	} else if (noPull || opts.NoPull) && !cs.Pulled {
-		return "no-pull: waiting for the new image to be pulled"
+	if noPull, _ := LabelBool(c, "no-pull"); noPull || opts.NoPull {
+		switch {
+		case c.IsService():
+			return "no-pull: a service update has Swarm's nodes pull the image"
+		case !cs.Pulled:
+			return "no-pull: waiting for the new image to be pulled"
+		}
 	}
 	switch {
 	case opts.Explicit:
