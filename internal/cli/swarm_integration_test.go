@@ -245,7 +245,7 @@ func (s swarmTest) credentials(t *testing.T) {
 	ref, d1, pushV2 := imagePair(t, testenv.AuthRegistry, testenv.ImageSpec{})
 	// The engine gets v1 by a pull of its own and the service no
 	// credentials: only those cutover sends let the node pull v2.
-	s.eng.DockerLoggedIn(t, "pull", "-q", ref)
+	s.eng.Pull(t, ref)
 	private := testenv.Name(t, "private")
 	s.createService(t, private, "--no-resolve-image", ref+"@"+d1)
 	d2 := pushV2(testenv.ImageSpec{})

@@ -6,12 +6,13 @@ import (
 
 // TestIntegrationServicesOfAnEngineThatIsNoManager checks that an engine
 // outside any Swarm has no services, and says so without an error: the
-// shared engine is never made a Swarm manager (a private one is, in the
+// shared engines are never made Swarm managers (a private one is, in the
 // CLI's Swarm test).
 func TestIntegrationServicesOfAnEngineThatIsNoManager(t *testing.T) {
-	rt := newRuntime(t)
-	svcs, err := rt.Services(t.Context())
-	if err != nil || len(svcs) != 0 {
-		t.Fatalf("Services of an engine that is no Swarm manager: got %v, %v; want none and no error", svcs, err)
-	}
+	on(t, func(t *testing.T, te *testEngine) {
+		svcs, err := te.rt.Services(t.Context())
+		if err != nil || len(svcs) != 0 {
+			t.Fatalf("Services of an engine that is no Swarm manager: got %v, %v; want none and no error", svcs, err)
+		}
+	})
 }

@@ -13,9 +13,10 @@ import (
 // on 127.0.0.1, and makes it leave the Swarm when the test ends. Whatever a
 // Swarm puts on the host is the engine's own: its gateway bridge is named
 // after the engine (not docker_gwbridge, which another Swarm on the host
-// would share) and deleted with it, its ports are free ones, and its
-// networks come from 10.217.0.0/16, away from the shared engine's. Tasks
-// of services without networks of their own run on the engine's bridge.
+// would share) and deleted with it, on 10.219.x.0/24, its ports are free
+// ones, and its networks come from 10.220.0.0/16, away from the ranges of
+// the other engines and tests (10.213-10.218). Tasks of services without
+// networks of their own run on the engine's bridge.
 //
 // The Swarm's gossip port (7946) cannot be chosen: one private Swarm runs
 // on a host at a time.
@@ -23,7 +24,7 @@ func (e *PrivateEngine) InitSwarm(t testing.TB) {
 	t.Helper()
 	gateway := "cutgw" + e.id
 	e.Docker(t, "network", "create", "--driver", "bridge",
-		"--subnet", fmt.Sprintf("10.216.%d.0/24", e.net),
+		"--subnet", fmt.Sprintf("10.219.%d.0/24", e.net),
 		"--opt", "com.docker.network.bridge.name="+gateway,
 		"--opt", "com.docker.network.bridge.enable_icc=false",
 		"--opt", "com.docker.network.bridge.enable_ip_masquerade=false",
@@ -32,26 +33,12 @@ func (e *PrivateEngine) InitSwarm(t testing.TB) {
 	e.Docker(t, "swarm", "init", "--advertise-addr", "127.0.0.1",
 		"--listen-addr", "127.0.0.1:"+strconv.Itoa(freePort(t, "tcp")),
 		"--data-path-port", strconv.Itoa(freePort(t, "udp")),
-		"--default-addr-pool", "10.217.0.0/16")
+		"--default-addr-pool", "10.220.0.0/16")
 	t.Cleanup(func() {
-		if _, err := e.docker("swarm", "leave", "--force"); err != nil {
+		if _, err := e.TryDocker("swarm", "leave", "--force"); err != nil {
 			t.Logf("leaving the private engine's Swarm: %v", err)
 		}
 	})
-}
-
-// DockerLoggedIn runs the docker CLI against this engine with credentials
-// for AuthRegistry, as Docker's own config would hold them; for commands
-// that pass them on, such as docker service create --with-registry-auth.
-func (e *PrivateEngine) DockerLoggedIn(t testing.TB, args ...string) string {
-	t.Helper()
-	ctx, cancel := dockerCtx()
-	defer cancel()
-	out, err := runDocker(ctx, dockerOpts{config: LoginConfig(t), env: []string{"DOCKER_HOST=" + e.Host}}, args...)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	return out
 }
 
 // LoginConfig returns a docker config directory, private to the test,
