@@ -202,7 +202,7 @@ func TestDashboardToggle(t *testing.T) {
 		t.Errorf("stored toggle of nginx: got %v (set %v), want true, keyed by name", on, set)
 	}
 	r := e.do(t, "GET", "/api/images", "", bearer)
-	if !strings.Contains(r.body, `"container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":true,"state":"running","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`) {
+	if !strings.Contains(r.body, `"container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":true,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`) {
 		t.Errorf("list after toggle: got %s, want auto_update true for nginx", r.body)
 	}
 }
