@@ -76,6 +76,8 @@ type container struct {
 	Status           string `json:"status"`
 	Reason           string `json:"reason"`
 	AutoUpdate       bool   `json:"auto_update"`
+	Kind             string `json:"kind"`
+	Tasks            string `json:"tasks"`
 	Policy           string `json:"policy"`
 	CurrentVersion   string `json:"current_version"`
 	OfferedVersion   string `json:"offered_version"`

@@ -47,6 +47,9 @@ func eventLine(e engine.Event) string {
 		return ""
 	case e.Phase == engine.PhasePulling:
 		return e.Container + ": pulling " + e.Image
+	case (e.Phase == engine.PhaseRecreating || e.Phase == engine.PhaseHealthCheck) && e.Message != "":
+		// A service's update, which Swarm carries out, says what it does.
+		return e.Container + ": " + e.Message
 	case e.Phase == engine.PhaseRecreating:
 		return e.Container + ": recreating on " + e.Image
 	case e.Phase == engine.PhaseHealthCheck:

@@ -24,6 +24,7 @@ type groupJSON struct {
 type containerJSON struct {
 	ContainerID   string        `json:"container_id"`
 	ContainerName string        `json:"container_name"`
+	Kind          engine.Kind   `json:"kind"`
 	LocalDigest   string        `json:"local_digest"`
 	Status        engine.Status `json:"status"`
 	// Reason is why the status is unknown, else why the offered version
@@ -31,6 +32,8 @@ type containerJSON struct {
 	// asks.
 	Reason     string `json:"reason,omitempty"`
 	AutoUpdate bool   `json:"auto_update"`
+	// Tasks is a service's running and desired tasks, "2/3".
+	Tasks string `json:"tasks,omitempty"`
 	versionJSON
 }
 
@@ -81,10 +84,12 @@ func reportJSON(r engine.Report) []groupJSON {
 			gj.Containers = append(gj.Containers, containerJSON{
 				ContainerID:   engine.ShortID(c.Container.ID),
 				ContainerName: c.Container.Name,
+				Kind:          engine.KindOf(c.Container),
 				LocalDigest:   engine.ShortDigest(c.LocalDigest),
 				Status:        c.Status,
 				Reason:        c.Why(),
 				AutoUpdate:    c.AutoUpdate,
+				Tasks:         tasks(c.Container),
 				versionJSON:   versionsOf(c, r.CheckedAt),
 			})
 		}
@@ -111,7 +116,11 @@ func writeReportTable(w io.Writer, r engine.Report, color bool) {
 		}
 		fmt.Fprintf(tw, "%s\tremote %s\t%s\n", g.Image, engine.ShortDigest(g.RemoteDigest), paint(string(g.Status), color))
 		for _, c := range g.Containers {
-			line := fmt.Sprintf("  %s\t%s\tlocal %s\t%s\t%s", c.Container.Name, engine.ShortID(c.Container.ID), engine.ShortDigest(c.LocalDigest), paint(string(c.Status), color), versionLine(c))
+			name := c.Container.Name
+			if c.Container.IsService() {
+				name += " (service, " + tasks(c.Container) + " tasks)"
+			}
+			line := fmt.Sprintf("  %s\t%s\tlocal %s\t%s\t%s", name, engine.ShortID(c.Container.ID), engine.ShortDigest(c.LocalDigest), paint(string(c.Status), color), versionLine(c))
 			if why := c.Why(); why != "" {
 				line += "\t(" + why + ")"
 			}
@@ -137,6 +146,14 @@ func versionLine(c engine.ContainerStatus) string {
 		return cur + " -> " + engine.ShortDigest(o.Digest)
 	}
 	return cur + " -> " + o.Version
+}
+
+// tasks writes a service's running and desired tasks, "" for a container.
+func tasks(c engine.Container) string {
+	if c.Service == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", c.Service.Running, c.Service.Desired)
 }
 
 // paint colours a status word for a terminal.

@@ -170,17 +170,16 @@ func (e *Engine) pullAll(ctx context.Context, steps []Step, sink Sink) map[strin
 	sem := make(chan struct{}, e.opts.Pulls)
 	names := map[string][]string{}
 	for _, s := range steps {
-		names[s.Image] = append(names[s.Image], s.Container.Name)
+		if s.NeedsPull {
+			names[s.Image] = append(names[s.Image], s.Container.Name)
+		}
 	}
 	seen := map[string]bool{}
 	for _, s := range steps {
-		if seen[s.Image] {
+		if !s.NeedsPull || seen[s.Image] {
 			continue
 		}
 		seen[s.Image] = true
-		if !s.NeedsPull {
-			continue
-		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -303,7 +302,7 @@ func (e *Engine) cleanupImages(ctx context.Context, steps []Step, outcomes []Out
 	done := map[string]bool{}
 	for _, s := range steps {
 		id := s.Container.ImageID
-		if !updated[s.Container.Name] || done[id] {
+		if !updated[s.Container.Name] || done[id] || s.Container.IsService() {
 			continue
 		}
 		done[id] = true

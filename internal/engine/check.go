@@ -26,7 +26,7 @@ type CheckOptions struct {
 // Check compares every selected container's image with its registry, with one
 // manifest request per distinct image reference, and never changes anything.
 func (e *Engine) Check(ctx context.Context, opts CheckOptions) (Report, error) {
-	containers, err := e.rt.Containers(ctx, opts.IncludeStopped)
+	containers, err := e.Containers(ctx, opts.IncludeStopped)
 	if err != nil {
 		return Report{}, err
 	}
@@ -77,7 +77,7 @@ func (e *Engine) CheckContainers(ctx context.Context, containers []Container, kn
 		if w.parseErr != nil {
 			continue
 		}
-		if !w.ref.Pinned() {
+		if !w.ref.Pinned() && !w.c.IsService() {
 			inspect[w.ref.Normal] = true
 		}
 		w.choose(lk)
@@ -189,6 +189,12 @@ func (e *Engine) watchOf(c Container, canList bool) watch {
 	if w.rules.Policy == policy.Digest {
 		return w
 	}
+	if c.IsService() {
+		// Moving a service to another tag would rewrite its spec beyond
+		// the digest Swarm pins; that stays a person's change.
+		w.note = fmt.Sprintf("a Swarm service follows its tag's digest: the %s policy moves containers only", w.rules.Policy)
+		return w
+	}
 	if _, versioned := policy.ParseVersion(w.ref.Tag); !versioned {
 		// Select says why, without looking at any tag.
 		w.sel = w.rules.Select(w.ref.Tag, nil)
@@ -237,6 +243,12 @@ func (e *Engine) standingOf(w *watch, lk *lookup, local localImages) ContainerSt
 	cs := ContainerStatus{Container: c, AutoUpdate: e.opts.AutoUpdate(c), Policy: w.sel.Policy}
 	running := local.byID[c.ImageID]
 	switch {
+	case taskReason(c) != "":
+		cs.Status, cs.Reason = StatusUnknown, taskReason(c)
+		cs.LocalDigest = digestFromAny(running)
+		cs.AutoUpdate = false
+		cs.Policy = ""
+		return cs
 	case w.parseErr != nil:
 		cs.Status, cs.Reason = StatusUnknown, w.parseErr.Error()
 		cs.LocalDigest = digestFromAny(running)
@@ -253,7 +265,16 @@ func (e *Engine) standingOf(w *watch, lk *lookup, local localImages) ContainerSt
 	cs.CurrentVersion = currentVersion(w.ref, running, w.sel.Policy != policy.Digest)
 	cs.Note = w.note
 	own := lk.digestOf(w.ref)
-	if cs.Pinned {
+	switch {
+	case c.IsService():
+		// The digest Swarm pins is its own, not a person's: a service
+		// follows its tag.
+		cs = serviceStanding(cs, own)
+		if cs.Status == StatusOutdated {
+			cs.Offer = &Offer{Reference: w.ref.Normal, Ref: w.ref, Digest: own.digest}
+		}
+		return cs
+	case cs.Pinned:
 		cs.LocalDigest = w.ref.Digest
 		switch {
 		case own.err != nil:
@@ -264,7 +285,7 @@ func (e *Engine) standingOf(w *watch, lk *lookup, local localImages) ContainerSt
 			cs.Status = StatusOutdated
 			cs.Offer = newOffer(w.ref, w.ref.Tag, own.digest)
 		}
-	} else {
+	default:
 		cs = standing(cs, w.ref, own, local)
 		if cs.Status == StatusOutdated {
 			cs.Offer = &Offer{Reference: w.ref.Normal, Ref: w.ref, Digest: own.digest}
@@ -406,7 +427,12 @@ func selectNamed(cs []Container, names []string) ([]Container, error) {
 // IsNotFound reports whether err says a container or image does not exist.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
-// Containers lists the containers on the runtime; all includes stopped ones.
+// Containers lists the containers on the runtime, and the services when it
+// is a Swarm manager; all includes stopped ones.
 func (e *Engine) Containers(ctx context.Context, all bool) ([]Container, error) {
-	return e.rt.Containers(ctx, all)
+	cs, err := e.rt.Containers(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	return e.withServices(ctx, cs, all), nil
 }

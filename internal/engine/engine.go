@@ -91,6 +91,9 @@ type Options struct {
 	// cannot hold a container's lock for ever. A stop gets the container's
 	// stop timeout on top. Default 2 min.
 	CallTimeout time.Duration
+	// ServicePoll is how often a Swarm service's update status is read
+	// while cutover follows it. Default 1 s.
+	ServicePoll time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -135,6 +138,9 @@ func (o Options) withDefaults() Options {
 	if o.Policy == "" {
 		o.Policy = policy.Digest
 	}
+	if o.ServicePoll <= 0 {
+		o.ServicePoll = time.Second
+	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 2 * time.Minute
 	}
@@ -172,6 +178,8 @@ type Engine struct {
 	workMu  sync.Mutex
 	closing bool
 	work    sync.WaitGroup
+	// services is the runtime's Swarm side, nil when it has none.
+	services Services
 }
 
 // New returns an engine over a runtime and a registry. hist may be nil.
@@ -180,11 +188,15 @@ func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options)
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts = opts.withDefaults()
-	return &Engine{
+	e := &Engine{
 		rt: bounded{rt: rt, timeout: opts.CallTimeout}, reg: reg, hist: hist, log: log, opts: opts,
 		busy: make(chan struct{}, opts.Swaps),
 		down: make(chan struct{}, opts.Outages),
 	}
+	if s, ok := rt.(Services); ok {
+		e.services = boundedServices{s: s, timeout: opts.CallTimeout}
+	}
+	return e
 }
 
 // ErrShuttingDown is the reason of a swap refused because Drain was called.

@@ -40,6 +40,8 @@ type fakeRuntime struct {
 	// active counts swaps in flight per name, to catch overlaps.
 	active  map[string]int
 	overlap atomic.Bool
+	// swarm, when set, runs Swarm services (fake_swarm_test.go).
+	swarm *fakeSwarm
 }
 
 // fault fails calls of op on a container (by name or id; "" for any) times
@@ -502,6 +504,8 @@ type fakeRegistry struct {
 	digests  map[string]string
 	errs     map[string]error
 	requests map[string]int
+	// auth is what Auth answers for every reference.
+	auth Auth
 }
 
 // fakeCatalog is a fakeRegistry that also lists tags (by repository) and
@@ -580,7 +584,7 @@ func (r *fakeRegistry) Digest(_ context.Context, ref string) (string, error) {
 	return "", fmt.Errorf("registry answered 404 Not Found")
 }
 
-func (r *fakeRegistry) Auth(context.Context, string) (Auth, error) { return Auth{}, nil }
+func (r *fakeRegistry) Auth(context.Context, string) (Auth, error) { return r.auth, nil }
 
 // memHolds is an in-memory Holds.
 type memHolds struct {

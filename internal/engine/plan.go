@@ -94,7 +94,8 @@ func (e *Engine) Plan(report Report, opts PlanOptions) Plan {
 				FromDigest:  cs.LocalDigest,
 				ToDigest:    g.RemoteDigest,
 				FromVersion: cs.CurrentVersion,
-				NeedsPull:   !cs.Pulled,
+				// Swarm's nodes pull a service's image themselves.
+				NeedsPull: !cs.Pulled && !c.IsService(),
 			}
 			if o := cs.Offer; o != nil {
 				step.Image, step.Ref, step.ToDigest, step.ToVersion = o.Reference, o.Ref, o.Digest, o.Version
@@ -121,8 +122,13 @@ func holdReason(cs ContainerStatus, opts PlanOptions, now time.Time) string {
 	case monitorLabel:
 		return "monitor-only label"
 	}
-	if noPull, _ := LabelBool(c, "no-pull"); (noPull || opts.NoPull) && !cs.Pulled {
-		return "no-pull: waiting for the new image to be pulled"
+	if noPull, _ := LabelBool(c, "no-pull"); noPull || opts.NoPull {
+		switch {
+		case c.IsService():
+			return "no-pull: a service update has Swarm's nodes pull the image"
+		case !cs.Pulled:
+			return "no-pull: waiting for the new image to be pulled"
+		}
 	}
 	switch {
 	case opts.Explicit:

@@ -34,9 +34,11 @@ type containerItemJSON struct {
 	AutoUpdate    bool          `json:"auto_update"`
 	Error         string        `json:"error,omitempty"`
 	// Beyond Image Watch's shape: the container's state as the engine
-	// reports it (running, exited, paused, restarting, created, dead), and
-	// the versions it runs and is offered.
+	// reports it (running, exited, paused, restarting, created, dead),
+	// whether it is a container or a Swarm service, and the versions it
+	// runs and is offered.
 	State engine.State `json:"state"`
+	Kind  engine.Kind  `json:"kind"`
 	itemVersionsJSON
 }
 
@@ -73,6 +75,7 @@ func (d *dashboard) imageGroups(r engine.Report) []imageGroupJSON {
 				AutoUpdate:       d.AutoUpdate(c),
 				Error:            d.lastError(c.Name),
 				State:            c.State,
+				Kind:             engine.KindOf(c),
 				itemVersionsJSON: itemVersions(cs, r.CheckedAt),
 			})
 		}

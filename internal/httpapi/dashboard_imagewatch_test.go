@@ -93,7 +93,7 @@ func TestDashboardContainerError(t *testing.T) {
 	}
 	const (
 		plain = `"local_digest":"sha256:1111111111","status":"outdated","auto_update":false`
-		state = `,"state":"running","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`
+		state = `,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`
 	)
 	if got := item(); got != plain+state {
 		t.Errorf("before any update: got %s, want %s", got, plain+state)

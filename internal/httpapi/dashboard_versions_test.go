@@ -85,7 +85,7 @@ func TestDashboardImagesShowVersions(t *testing.T) {
 	}
 	base := func(id, name, status, local string) map[string]any {
 		return map[string]any{
-			"container_id": id, "container_name": name, "local_digest": local, "status": status, "auto_update": false, "state": "running",
+			"container_id": id, "container_name": name, "local_digest": local, "status": status, "auto_update": false, "state": "running", "kind": "container",
 			"current_version": "", "offered_version": "", "offered_reference": "", "offered_digest": "",
 			"skipped": false, "held": false, "held_reason": "", "pinned": false, "release_url": "", "policy": "digest", "reason": "",
 		}
@@ -114,8 +114,8 @@ func TestDashboardImagesShowVersions(t *testing.T) {
 		t.Errorf("container items (-want +got):\n%s", diff)
 	}
 	// Image Watch's fields come first, in its order.
-	if !strings.Contains(r.body, `{"container_id":"aaaaaaaaaaaa","container_name":"app","local_digest":"sha256:1111111111","status":"outdated","auto_update":false,"state":"running","current_version":"1.4.2",`) {
-		t.Errorf("app's item: got %s, want Image Watch's fields first, then state and the versions", r.body)
+	if !strings.Contains(r.body, `{"container_id":"aaaaaaaaaaaa","container_name":"app","local_digest":"sha256:1111111111","status":"outdated","auto_update":false,"state":"running","kind":"container","current_version":"1.4.2",`) {
+		t.Errorf("app's item: got %s, want Image Watch's fields first, then state, kind and the versions", r.body)
 	}
 }
 
