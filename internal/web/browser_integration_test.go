@@ -134,7 +134,17 @@ func TestIntegrationBrowserDashboard(t *testing.T) {
 	saveShot(t, png, shot, ScreenshotCopy)
 
 	// The same page on a phone, in dark mode.
-	must(t, "emulate a phone in dark mode", chromedp.Do(tab,
+	must(t, "emulate a phone in dark mode", chromedp.Do(tab, darkPhone()...))
+	phone, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("phone screenshot: %v", err)
+	}
+	saveShot(t, phone, filepath.Join(filepath.Dir(shot), "dashboard-phone-dark.png"), "/tmp/cutover-dashboard-phone-dark.png")
+}
+
+// darkPhone makes the tab a phone's screen in dark mode.
+func darkPhone() []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
@@ -142,13 +152,8 @@ func TestIntegrationBrowserDashboard(t *testing.T) {
 			return err
 		}),
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
-		chromedp.Sleep(300*time.Millisecond),
-	))
-	phone, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("phone screenshot: %v", err)
+		chromedp.Sleep(300 * time.Millisecond),
 	}
-	saveShot(t, phone, filepath.Join(filepath.Dir(shot), "dashboard-phone-dark.png"), "/tmp/cutover-dashboard-phone-dark.png")
 }
 
 type barState struct {

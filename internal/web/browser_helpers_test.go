@@ -1,0 +1,50 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// evalJS evaluates a JavaScript expression in the tab.
+func evalJS[T any](t *testing.T, tab context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// textOf is the text of the first element sel matches, "" when there is
+// none.
+func textOf(t *testing.T, tab context.Context, sel string) string {
+	t.Helper()
+	return evalJS[string](t, tab, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.textContent.trim() : ''; })()`, sel))
+}
+
+// counts reads the numbers of the summary line.
+func counts(t *testing.T, tab context.Context) map[string]int {
+	t.Helper()
+	return evalJS[map[string]int](t, tab, `Object.fromEntries([...document.querySelectorAll('#summary [data-count]')].map((e) => [e.dataset.count, Number(e.dataset.n)]))`)
+}
+
+// names are the containers listed, in the order shown.
+func names(t *testing.T, tab context.Context) []string {
+	t.Helper()
+	return evalJS[[]string](t, tab, `[...document.querySelectorAll('li.container')].map((li) => li.dataset.name)`)
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
