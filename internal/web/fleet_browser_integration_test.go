@@ -167,9 +167,10 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 	waitJS(t, tab, "all 100 listed again", fmt.Sprintf(`document.querySelectorAll('li.container').length === %d`, fleetSize))
 	wantAddress(t, tab, "")
 
-	// Every outdated container: the confirmation says what it does, and
-	// confirming updates them.
+	// Every outdated container, from the list of the outdated ones: the
+	// confirmation says what it does, and confirming updates them.
 	must(t, "ask to update every outdated container", chromedp.Do(tab,
+		chromedp.Click(chromedp.CSS(`#summary button[data-count=outdated]`)),
 		chromedp.Click(chromedp.CSS("#update-outdated")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 	))
@@ -191,6 +192,11 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 	})()`, p))
 	if got := textOf(t, tab, "#update-outdated"); got != "Update every outdated container (0)" {
 		t.Errorf("bulk button after the update: got %q, want (0)", got)
+	}
+	// Up to date now, they stay in the list of outdated ones while their
+	// bars are shown.
+	if got, want := names(t, tab), []string{edge(1), edge(2), edge(3), edge(4), edge(5), edge(6)}; !slices.Equal(got, want) {
+		t.Errorf("outdated ones after the update: got %q, want the updated ones still shown, %q", got, want)
 	}
 	for i := 1; i <= 5; i++ {
 		if out := testenv.Docker(t, "inspect", "--format", "{{.State.Status}} {{.Config.Image}}", edge(i)); out != "running "+gamma {

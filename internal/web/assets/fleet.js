@@ -58,10 +58,13 @@ export const filters = [
 ];
 
 // matches reports whether the container is shown under the filter and the
-// search, which looks in container and image names.
+// search, which looks in container and image names. A container being
+// updated stays shown while its bar is, even once its new status no longer
+// passes the filter.
 export function matches(c, g, view) {
   const f = filters.find((x) => x.value === view.status) || filters[0];
-  if (!f.test(c)) return false;
+  const followed = state.asked.has(c.container_name) || state.progress.has(c.container_name);
+  if (!f.test(c) && !followed) return false;
   const q = view.q.trim().toLowerCase();
   return !q || c.container_name.toLowerCase().includes(q) || g.image.toLowerCase().includes(q);
 }

@@ -129,6 +129,7 @@ function buttons(c, cooling) {
     class: ready ? 'primary update' : 'update',
     'data-key': 'update:' + name,
     'aria-label': (cooling ? 'Update anyway: ' : 'Update ') + name,
+    title: c.pinned ? 'Re-pin to the digest the tag names now' : null,
     disabled: busy(name),
     onclick: () => (cooling ? actions.updateAnyway(c) : actions.updateOne(c)),
     text: cooling ? 'Update anyway' : 'Update',
