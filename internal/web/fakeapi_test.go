@@ -22,6 +22,9 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	groups   []fakeGroup
 	requests []string // "METHOD path body"
+	// noOffer is the id of a container whose skip is refused, as cutover
+	// refuses one when the offer went away meanwhile.
+	noOffer string
 }
 
 type fakeGroup struct {
@@ -65,12 +68,26 @@ func (f *fakeAPI) start(t *testing.T) string {
 	})
 	skip := func(w http.ResponseWriter, r *http.Request) {
 		f.record(r)
-		on := r.Method == http.MethodPost
-		if !f.set(r.PathValue("id"), "skipped", on) {
-			http.Error(w, "container not found", http.StatusNotFound)
+		if r.PathValue("id") == f.noOffer {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusConflict)
+			msg := "container '" + f.noOffer + "' is offered no newer version: there is nothing to skip"
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": msg, "message": msg})
 			return
 		}
-		writeJSON(w, map[string]bool{"skipped": on})
+		// A skip is a hold, and DELETE releases any hold, as cutover does.
+		on := r.Method == http.MethodPost
+		reason := ""
+		if on {
+			reason = "skipped by the dashboard"
+		}
+		if !f.set(r.PathValue("id"), map[string]any{"skipped": on, "held": on, "held_reason": reason}) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "container not found", "message": "container not found"})
+			return
+		}
+		writeJSON(w, map[string]any{"container": r.PathValue("id"), "skipped": on})
 	}
 	mux.HandleFunc("POST /api/images/{id}/skip", skip)
 	mux.HandleFunc("DELETE /api/images/{id}/skip", skip)
@@ -100,14 +117,16 @@ func (f *fakeAPI) record(r *http.Request) {
 	f.requests = append(f.requests, strings.TrimSpace(r.Method+" "+r.URL.Path+" "+string(body)))
 }
 
-// set sets one field of the container whose id or name is id.
-func (f *fakeAPI) set(id, field string, v any) bool {
+// set sets fields of the container whose id or name is id.
+func (f *fakeAPI) set(id string, fields map[string]any) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, g := range f.groups {
 		for _, c := range g.Containers {
 			if c["container_id"] == id || c["container_name"] == id {
-				c[field] = v
+				for k, v := range fields {
+					c[k] = v
+				}
 				return true
 			}
 		}

@@ -49,7 +49,7 @@ func versionsFixture(now time.Time) []fakeGroup {
 		{Image: "localhost:5000/shop/api:2.0.0", RemoteDigest: d1, Status: "outdated", Containers: []map[string]any{
 			container("cccccccccc01", "api", d1, "outdated", map[string]any{
 				"state": "paused", "policy": "patch", "current_version": "2.0.0", "offered_version": "2.0.1",
-				"offered_digest": d2, "skipped": true, "held": true, "held_reason": "skipped",
+				"offered_digest": d2, "skipped": true, "held": true, "held_reason": "skipped by admin",
 			}),
 		}},
 		{Image: "localhost:5000/shop/db:16.4@" + d1, RemoteDigest: d2, Status: "outdated", Containers: []map[string]any{
@@ -76,7 +76,7 @@ func versionsFixture(now time.Time) []fakeGroup {
 func TestIntegrationBrowserVersions(t *testing.T) {
 	t.Parallel()
 	browser := testenv.RequireTool(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-	api := &fakeAPI{groups: versionsFixture(time.Now())}
+	api := &fakeAPI{groups: versionsFixture(time.Now()), noOffer: "eeeeeeeeee01"}
 	base := api.start(t)
 	tab := openTab(t, browser, 1280, 1000)
 	row := func(name string) string { return fmt.Sprintf(`li.container[data-name=%q]`, name) }
@@ -122,7 +122,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	for _, want := range []struct{ name, state, note, flag string }{
 		{"web-1", "running", "", ""},
 		{"web-2", "running", "1.9.0 is cooling down until ", "cooling"},
-		{"api", "paused", "Skipped 2.0.1: it is not applied until a newer version appears.", "skipped"},
+		{"api", "paused", "Skipped 2.0.1 by admin: it is not applied until a newer version appears.", "skipped"},
 		{"db", "running", "pinned; the tag has moved to sha256:2222222222. Update re-pins it.", "pinned"},
 		{"worker-1", "restarting", "Held 1.1: rolled back: the new container exited with code 3. Update applies it anyway.", "held"},
 		{"worker-11", "exited", "", ""},
@@ -173,8 +173,8 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		chromedp.Click(chromedp.CSS(row("web-1")+" button.skip")),
 		chromedp.WaitVisible(chromedp.CSS(row("web-1")+" button.unskip")),
 	))
-	if got := textOf(t, tab, row("web-1")+" .c-note"); got != "Skipped 1.9.0: it is not applied until a newer version appears." {
-		t.Errorf("web-1 after the skip: note %q, want Skipped 1.9.0 ...", got)
+	if got := textOf(t, tab, row("web-1")+" .c-note"); got != "Skipped 1.9.0 by the dashboard: it is not applied until a newer version appears." {
+		t.Errorf("web-1 after the skip: note %q, want Skipped 1.9.0 by the dashboard: ...", got)
 	}
 	must(t, "undo the skip", chromedp.Do(tab,
 		chromedp.Click(chromedp.CSS(row("web-1")+" button.unskip")),
@@ -185,6 +185,10 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		`POST /api/images/bbbbbbbbbb01/skip`,
 		`DELETE /api/images/bbbbbbbbbb01/skip`,
 	})
+	// A skip cutover refuses says why, in the container's row.
+	must(t, "skip cache's 7.1", chromedp.Do(tab, chromedp.Click(chromedp.CSS(row("cache")+" button.skip"))))
+	waitJS(t, tab, "the refusal shown", fmt.Sprintf(`document.querySelector(%q).textContent === %q`, row("cache")+" p.error",
+		"Could not skip this version: container 'eeeeeeeeee01' is offered no newer version: there is nothing to skip"))
 
 	// Every outdated container: the confirmation lists what is updated and
 	// what is left alone, and why; then one request per container (no
@@ -212,14 +216,26 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		t.Errorf("confirmation button: got %q, want Update 3 containers", got)
 	}
 	must(t, "confirm", chromedp.Do(tab, chromedp.Click(chromedp.CSS("#confirm-ok"))))
-	waitRequests(t, api, []string{
+	requests := []string{
 		`POST /api/images/bbbbbbbbbb02/update {"force":true}`,
 		`POST /api/images/bbbbbbbbbb01/skip`,
 		`DELETE /api/images/bbbbbbbbbb01/skip`,
+		`POST /api/images/eeeeeeeeee01/skip`,
 		`POST /api/images/aaaaaaaaaa02/update`,
 		`POST /api/images/bbbbbbbbbb01/update`,
 		`POST /api/images/eeeeeeeeee01/update`,
-	})
+	}
+	waitRequests(t, api, requests)
+
+	// A version held after a rollback is released as a skip is undone.
+	must(t, "release worker-1's 1.1", chromedp.Do(tab,
+		chromedp.Click(chromedp.CSS(row("worker-1")+" button.unskip")),
+		chromedp.WaitVisible(chromedp.CSS(row("worker-1")+" button.skip")),
+	))
+	if n := evalJS[int](t, tab, fmt.Sprintf(`document.querySelectorAll(%q).length`, row("worker-1")+" .c-note, "+row("worker-1")+" .badge.flag")); n != 0 {
+		t.Errorf("worker-1 after the release: %d notes or flags, want none", n)
+	}
+	waitRequests(t, api, append(requests, `DELETE /api/images/aaaaaaaaaa01/skip`))
 
 	dir := t.TempDir()
 	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))

@@ -180,7 +180,7 @@ async function toggleAuto(c, input) {
 // (DELETE).
 async function skipOrNot(method, c, button) {
   const name = c.container_name;
-  const what = method === 'POST' ? 'skip this version' : 'undo the skip';
+  const what = method === 'POST' ? 'skip this version' : c.skipped ? 'undo the skip' : 'release the version';
   button.disabled = true;
   state.errors.delete(name);
   try {

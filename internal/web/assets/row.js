@@ -72,15 +72,20 @@ function note(c, g, cooling) {
   if (c.pinned) {
     kind = 'pinned';
     const moved = offeredDigest(c, g);
-    text = moved && moved !== c.local_digest
-      ? `pinned; the tag has moved to ${c.offered_version && c.offered_version !== c.current_version ? c.offered_version + ' (' + moved + ')' : moved}. Update re-pins it.`
-      : 'pinned to its digest; the tag has not moved.';
+    if (c.offered_version && c.offered_version !== c.current_version) {
+      text = `pinned; ${c.offered_version} is out. Update moves to it and pins it.`;
+    } else if (moved && moved !== c.local_digest) {
+      text = `pinned; the tag has moved to ${moved}. Update re-pins it.`;
+    } else {
+      text = 'pinned to its digest; the tag has not moved.';
+    }
   } else if (cooling) {
     kind = 'cooling';
     text = `${offeredName(c)} is cooling down until ${stamp(cooling)} (${until(cooling)}).`;
   } else if (c.skipped) {
     kind = 'skipped';
-    text = `Skipped ${offeredName(c)}: it is not applied until a newer version appears.`;
+    const by = /^skipped by (.+)$/.exec(c.held_reason || '');
+    text = `Skipped ${offeredName(c)}${by ? ' by ' + by[1] : ''}: it is not applied until a newer version appears.`;
   } else if (c.held) {
     kind = 'held';
     text = `Held ${offeredName(c)}${c.held_reason ? ': ' + c.held_reason : ''}. Update applies it anyway.`;
@@ -116,7 +121,14 @@ function buttons(c, cooling) {
       'aria-label': `Undo skip of ${version} on ${name}`, title: 'Offer this version again',
       onclick: (ev) => actions.unskip(c, ev.target), text: 'Undo skip',
     });
-  } else if ((c.offered_version || c.offered_digest) && !c.held && !c.pinned && (c.status === 'outdated' || cooling)) {
+  } else if (c.held) {
+    // A hold after a rollback is released the same way as a skip.
+    skip = el('button', {
+      type: 'button', class: 'unskip', 'data-key': 'unskip:' + name,
+      'aria-label': `Release ${version} on ${name}`, title: 'Let passes apply this version again',
+      onclick: (ev) => actions.unskip(c, ev.target), text: 'Release',
+    });
+  } else if ((c.offered_version || c.offered_digest) && !c.pinned && (c.status === 'outdated' || cooling)) {
     skip = el('button', {
       type: 'button', class: 'skip', 'data-key': 'skip:' + name,
       'aria-label': `Skip ${version} on ${name}`, title: 'Do not apply this version; a newer one will be offered',
