@@ -62,6 +62,9 @@ func versionsFixture(now time.Time) []fakeGroup {
 				"state": "running", "current_version": "7", "offered_version": "7.1",
 				"release_url": "javascript:alert(document.domain)",
 			}),
+			container("eeeeeeeeee02", "cache-2", d1, "outdated", map[string]any{
+				"state": "running", "current_version": "7", "offered_version": "7.1",
+			}),
 		}},
 	}
 }
@@ -86,15 +89,22 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(row("web-1"))),
 	))
 
-	// The summary line: 8 containers, 7 outdated (the API's status), the
+	// The summary line: 9 containers, 8 outdated (the API's status), the
 	// skipped and the held one, one cooling down, one failed last time.
-	wantCounts := map[string]int{"containers": 8, "outdated": 7, "held": 2, "cooling": 1, "failed": 1}
+	wantCounts := map[string]int{"containers": 9, "outdated": 8, "held": 2, "cooling": 1, "failed": 1}
 	if got := counts(t, tab); !mapsEqual(got, wantCounts) {
 		t.Errorf("summary counts: got %v, want %v", got, wantCounts)
 	}
 
+	// "/" goes to the search.
+	must(t, "press /", chromedp.Do(tab, typeKey("/", "Slash", 191)))
+	if got := evalJS[string](t, tab, `document.activeElement.id + ' ' + document.querySelector('#search').value`); got != "search " {
+		t.Errorf("after pressing /: focus and search %q, want the empty search focused", got)
+	}
+	must(t, "leave the search", chromedp.Do(tab, chromedp.Blur(chromedp.CSS("#search"))))
+
 	// Natural order: worker-1, worker-2, worker-11; groups by image.
-	if got, want := names(t, tab), []string{"api", "cache", "db", "web-1", "web-2", "worker-1", "worker-2", "worker-11"}; !slices.Equal(got, want) {
+	if got, want := names(t, tab), []string{"api", "cache", "cache-2", "db", "web-1", "web-2", "worker-1", "worker-2", "worker-11"}; !slices.Equal(got, want) {
 		t.Errorf("containers in order: got %q, want %q", got, want)
 	}
 
@@ -191,10 +201,26 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		"Could not skip this version: container 'eeeeeeeeee01' is offered no newer version: there is nothing to skip"))
 
 	// Every outdated container: the confirmation lists what is updated and
-	// what is left alone, and why; then one request per container (no
-	// image group is taken whole here), without force.
-	if got := textOf(t, tab, "#update-outdated"); got != "Update every outdated container (3)" {
-		t.Errorf("bulk button: got %q, want Update every outdated container (3)", got)
+	// what is left alone, and why; then one request for the image group
+	// taken whole (its image is pulled once), one per container for the
+	// others, none with force.
+	if got := textOf(t, tab, "#update-outdated"); got != "Update every outdated container (4)" {
+		t.Errorf("bulk button: got %q, want Update every outdated container (4)", got)
+	}
+	// By keyboard: Escape closes the confirmation, sends nothing, and puts
+	// the focus back on the button.
+	must(t, "open the confirmation and press Escape", chromedp.Do(tab,
+		chromedp.Focus(chromedp.CSS("#update-outdated")),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS("#confirm")),
+		chromedp.KeyEvent("\x1b"),
+		chromedp.WaitNotVisible(chromedp.CSS("#confirm")),
+	))
+	if got := evalJS[string](t, tab, `document.activeElement.id`); got != "update-outdated" {
+		t.Errorf("focus after Escape: got #%s, want #update-outdated", got)
+	}
+	if got := len(api.seen()); got != 4 {
+		t.Errorf("requests after Escape: got %d, want the 4 before", got)
 	}
 	must(t, "ask to update every outdated container", chromedp.Do(tab,
 		chromedp.Click(chromedp.CSS("#update-outdated")),
@@ -202,7 +228,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	))
 	take := evalJS[[]string](t, tab, `[...document.querySelectorAll('#confirm [data-list=take] li')].map((li) => li.textContent)`)
 	leave := evalJS[[]string](t, tab, `[...document.querySelectorAll('#confirm [data-list=leave] li')].map((li) => li.textContent)`)
-	wantTake := []string{"cache 7 → 7.1 localhost:5000/shop/cache:7", "web-1 1.4.2 → 1.9.0 localhost:5000/shop/web:1.4.2",
+	wantTake := []string{"cache 7 → 7.1 localhost:5000/shop/cache:7", "cache-2 7 → 7.1 localhost:5000/shop/cache:7", "web-1 1.4.2 → 1.9.0 localhost:5000/shop/web:1.4.2",
 		"worker-2 sha256:1111111111 → sha256:2222222222 localhost:5000/shop/worker:latest"}
 	if !slices.Equal(take, wantTake) {
 		t.Errorf("confirmation, to update: got %q, want %q", take, wantTake)
@@ -212,8 +238,8 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	if !slices.Equal(leave, wantLeave) {
 		t.Errorf("confirmation, left alone: got %q, want %q", leave, wantLeave)
 	}
-	if got := textOf(t, tab, "#confirm-ok"); got != "Update 3 containers" {
-		t.Errorf("confirmation button: got %q, want Update 3 containers", got)
+	if got := textOf(t, tab, "#confirm-ok"); got != "Update 4 containers" {
+		t.Errorf("confirmation button: got %q, want Update 4 containers", got)
 	}
 	must(t, "confirm", chromedp.Do(tab, chromedp.Click(chromedp.CSS("#confirm-ok"))))
 	requests := []string{
@@ -223,7 +249,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		`POST /api/images/eeeeeeeeee01/skip`,
 		`POST /api/images/aaaaaaaaaa02/update`,
 		`POST /api/images/bbbbbbbbbb01/update`,
-		`POST /api/images/eeeeeeeeee01/update`,
+		`POST /api/groups/update {"image":"localhost:5000/shop/cache:7"}`,
 	}
 	waitRequests(t, api, requests)
 
