@@ -2,11 +2,15 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -62,6 +66,37 @@ func typeKey(key, code string, keyCode int64) chromedp.Action[chromedp.Void] {
 			return err
 		}
 		_, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: key, Code: code, WindowsVirtualKeyCode: keyCode})
+		return err
+	})
+}
+
+// goTo opens url in a fresh tab. chromedp.Navigate also waits for the load
+// event, and in a tab that has not navigated yet, on a loaded machine, it
+// can miss the start of the navigation and wait forever; the steps after
+// goTo wait for what they need instead. Later navigations of the tab use
+// chromedp.Navigate, so that no step sees the page before.
+func goTo(url string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, page.Navigate, page.NavigateParams{URL: url})
+		if err == nil && res.ErrorText != "" {
+			err = errors.New(res.ErrorText)
+		}
+		return err
+	})
+}
+
+// click clicks the element sel matches, as a mouse does. The page redraws
+// its list when the statuses change, so the element found can be replaced
+// before the click lands: then it is found again.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		var err error
+		for range 5 {
+			if _, err = chromedp.Click(chromedp.CSS(sel))(ctx, tg); err == nil || !strings.Contains(err.Error(), "node") {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		return err
 	})
 }

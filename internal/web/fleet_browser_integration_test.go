@@ -94,7 +94,7 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 	tab := openTab(t, browser, 1280, 900)
 	row := func(name string) string { return fmt.Sprintf(`li.container[data-name=%q]`, name) }
 	must(t, "open the dashboard", chromedp.Do(tab,
-		chromedp.Navigate(base+"/"),
+		goTo(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(row(edge(6)))),
 	))
 	waitJS(t, tab, "all 100 containers listed", fmt.Sprintf(`document.querySelectorAll('li.container').length === %d`, fleetSize))
@@ -129,7 +129,7 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 	}
 
 	// The outdated ones, from the summary.
-	must(t, "show the outdated ones", chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#summary button[data-count=outdated]`))))
+	must(t, "show the outdated ones", chromedp.Do(tab, click(`#summary button[data-count=outdated]`)))
 	waitList(t, tab, "outdated", []string{edge(1), edge(2), edge(3), edge(4), edge(5), edge(6)})
 	if got := textOf(t, tab, "#shown"); got != "Showing 6 of 100 containers." {
 		t.Errorf("after filtering: got %q, want Showing 6 of 100 containers.", got)
@@ -155,7 +155,7 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 	waitList(t, tab, "searched for the gamma image", []string{edge(1), edge(2), edge(3), edge(4), edge(5), edge(6)})
 	// A search by name, in natural order: bench-1, then bench-10 to bench-19.
 	must(t, "search bench-1", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS("#clear-view")),
+		click("#clear-view"),
 		chromedp.SendKeys(chromedp.CSS("#search"), "bench-1"),
 	))
 	want = []string{bench(1)}
@@ -163,15 +163,15 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 		want = append(want, bench(i))
 	}
 	waitList(t, tab, "searched for bench-1", want)
-	must(t, "clear the search", chromedp.Do(tab, chromedp.Click(chromedp.CSS("#clear-view"))))
+	must(t, "clear the search", chromedp.Do(tab, click("#clear-view")))
 	waitJS(t, tab, "all 100 listed again", fmt.Sprintf(`document.querySelectorAll('li.container').length === %d`, fleetSize))
 	wantAddress(t, tab, "")
 
 	// Every outdated container, from the list of the outdated ones: the
 	// confirmation says what it does, and confirming updates them.
 	must(t, "ask to update every outdated container", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS(`#summary button[data-count=outdated]`)),
-		chromedp.Click(chromedp.CSS("#update-outdated")),
+		click(`#summary button[data-count=outdated]`),
+		click("#update-outdated"),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 	))
 	take := evalJS[[]string](t, tab, `[...document.querySelectorAll('#confirm [data-list=take] li')].map((li) => li.dataset.name)`)
@@ -184,7 +184,7 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 	if got := textOf(t, tab, "#confirm-title"); got != "Update 5 outdated containers?" {
 		t.Errorf("confirmation title: got %q, want Update 5 outdated containers?", got)
 	}
-	must(t, "confirm", chromedp.Do(tab, chromedp.Click(chromedp.CSS("#confirm-ok")), chromedp.WaitNotVisible(chromedp.CSS("#confirm"))))
+	must(t, "confirm", chromedp.Do(tab, click("#confirm-ok"), chromedp.WaitNotVisible(chromedp.CSS("#confirm"))))
 	waitJS(t, tab, "edge-1 to edge-5 updated and shown up to date", fmt.Sprintf(`(() => {
 		const n = Number(document.querySelector('#summary [data-count=outdated]').dataset.n);
 		const up = [1, 2, 3, 4, 5].every((i) => document.querySelector('li.container[data-name="%s-edge-' + i + '"] .badge[data-status=uptodate]'));

@@ -85,7 +85,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	row := func(name string) string { return fmt.Sprintf(`li.container[data-name=%q]`, name) }
 
 	must(t, "open the dashboard", chromedp.Do(tab,
-		chromedp.Navigate(base+"/"),
+		goTo(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(row("web-1"))),
 	))
 
@@ -158,7 +158,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		t.Fatalf("web-2 update button: got %q, want Update anyway", got)
 	}
 	must(t, "ask to update web-2 anyway, then cancel", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS(update)),
+		click(update),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 	))
 	if got := textOf(t, tab, "#confirm"); !strings.Contains(got, "is cooling down until") || !strings.Contains(got, "Update web-2 to 1.9.0 now?") {
@@ -167,27 +167,27 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	if got := evalJS[string](t, tab, `document.activeElement.id`); got != "confirm-cancel" {
 		t.Errorf("focus in the confirmation: got #%s, want #confirm-cancel", got)
 	}
-	must(t, "cancel", chromedp.Do(tab, chromedp.Click(chromedp.CSS("#confirm-cancel")), chromedp.WaitNotVisible(chromedp.CSS("#confirm"))))
+	must(t, "cancel", chromedp.Do(tab, click("#confirm-cancel"), chromedp.WaitNotVisible(chromedp.CSS("#confirm"))))
 	if got := api.seen(); len(got) != 0 {
 		t.Fatalf("requests after cancelling: got %q, want none", got)
 	}
 	must(t, "update web-2 anyway", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS(update)),
+		click(update),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
-		chromedp.Click(chromedp.CSS("#confirm-ok")),
+		click("#confirm-ok"),
 	))
 	waitRequests(t, api, []string{`POST /api/images/bbbbbbbbbb02/update {"force":true}`})
 
 	// Skip, then undo: the buttons follow the API.
 	must(t, "skip web-1's 1.9.0", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS(row("web-1")+" button.skip")),
+		click(row("web-1")+" button.skip"),
 		chromedp.WaitVisible(chromedp.CSS(row("web-1")+" button.unskip")),
 	))
 	if got := textOf(t, tab, row("web-1")+" .c-note"); got != "Skipped 1.9.0 by the dashboard: it is not applied until a newer version appears." {
 		t.Errorf("web-1 after the skip: note %q, want Skipped 1.9.0 by the dashboard: ...", got)
 	}
 	must(t, "undo the skip", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS(row("web-1")+" button.unskip")),
+		click(row("web-1")+" button.unskip"),
 		chromedp.WaitVisible(chromedp.CSS(row("web-1")+" button.skip")),
 	))
 	waitRequests(t, api, []string{
@@ -196,7 +196,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		`DELETE /api/images/bbbbbbbbbb01/skip`,
 	})
 	// A skip cutover refuses says why, in the container's row.
-	must(t, "skip cache's 7.1", chromedp.Do(tab, chromedp.Click(chromedp.CSS(row("cache")+" button.skip"))))
+	must(t, "skip cache's 7.1", chromedp.Do(tab, click(row("cache")+" button.skip")))
 	waitJS(t, tab, "the refusal shown", fmt.Sprintf(`document.querySelector(%q).textContent === %q`, row("cache")+" p.error",
 		"Could not skip this version: container 'eeeeeeeeee01' is offered no newer version: there is nothing to skip"))
 
@@ -223,7 +223,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		t.Errorf("requests after Escape: got %d, want the 4 before", got)
 	}
 	must(t, "ask to update every outdated container", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS("#update-outdated")),
+		click("#update-outdated"),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 	))
 	take := evalJS[[]string](t, tab, `[...document.querySelectorAll('#confirm [data-list=take] li')].map((li) => li.textContent)`)
@@ -241,7 +241,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	if got := textOf(t, tab, "#confirm-ok"); got != "Update 4 containers" {
 		t.Errorf("confirmation button: got %q, want Update 4 containers", got)
 	}
-	must(t, "confirm", chromedp.Do(tab, chromedp.Click(chromedp.CSS("#confirm-ok"))))
+	must(t, "confirm", chromedp.Do(tab, click("#confirm-ok")))
 	requests := []string{
 		`POST /api/images/bbbbbbbbbb02/update {"force":true}`,
 		`POST /api/images/bbbbbbbbbb01/skip`,
@@ -255,7 +255,7 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 
 	// A version held after a rollback is released as a skip is undone.
 	must(t, "release worker-1's 1.1", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS(row("worker-1")+" button.unskip")),
+		click(row("worker-1")+" button.unskip"),
 		chromedp.WaitVisible(chromedp.CSS(row("worker-1")+" button.skip")),
 	))
 	if n := evalJS[int](t, tab, fmt.Sprintf(`document.querySelectorAll(%q).length`, row("worker-1")+" .c-note, "+row("worker-1")+" .badge.flag")); n != 0 {

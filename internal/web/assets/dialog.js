@@ -31,5 +31,7 @@ export function confirmAction(title, body, ok) {
 }
 
 $('confirm').addEventListener('close', () => {
-  if (pending) pending($('confirm').returnValue === 'ok');
+  // The close event comes a moment after the closing: one that arrives
+  // when the dialog is open again belongs to the question before.
+  if (pending && !$('confirm').open) pending($('confirm').returnValue === 'ok');
 });
