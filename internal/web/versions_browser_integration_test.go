@@ -222,10 +222,14 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	if got := len(api.seen()); got != 4 {
 		t.Errorf("requests after Escape: got %d, want the 4 before", got)
 	}
-	must(t, "ask to update every outdated container", chromedp.Do(tab,
+	// Asked again at once, before the closing of the first question has
+	// been announced: the second question stands.
+	must(t, "ask, close and ask again at once", chromedp.Do(tab,
 		click("#update-outdated"),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")),
 	))
+	evalJS[bool](t, tab, `(() => { document.querySelector('#confirm').close(); document.querySelector('#update-outdated').click(); return true; })()`)
+	must(t, "see the question again", chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS("#confirm"))))
 	take := evalJS[[]string](t, tab, `[...document.querySelectorAll('#confirm [data-list=take] li')].map((li) => li.textContent)`)
 	leave := evalJS[[]string](t, tab, `[...document.querySelectorAll('#confirm [data-list=leave] li')].map((li) => li.textContent)`)
 	wantTake := []string{"cache 7 → 7.1 localhost:5000/shop/cache:7", "cache-2 7 → 7.1 localhost:5000/shop/cache:7", "web-1 1.4.2 → 1.9.0 localhost:5000/shop/web:1.4.2",
