@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type fakeAPI struct {
 	// noOffer is the id of a container whose skip is refused, as cutover
 	// refuses one when the offer went away meanwhile.
 	noOffer string
+	sent    atomic.Int64 // images events sent
 }
 
 type fakeGroup struct {
@@ -51,12 +53,25 @@ func (f *fakeAPI) start(t *testing.T) string {
 	mux.HandleFunc("GET /api/ratelimit", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"known": false, "reason": "not Docker Hub"})
 	})
+	// The statuses, again and again, with a new check time each time, as
+	// cutover's stream does on a busy engine.
 	mux.HandleFunc("GET /api/events", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		b, _ := json.Marshal(map[string]any{"checked_at": time.Now().UTC().Format(time.RFC3339), "images": f.snapshot()})
-		fmt.Fprintf(w, "event: images\ndata: %s\n\n", b)
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			b, _ := json.Marshal(map[string]any{"checked_at": time.Now().UTC().Format(time.RFC3339Nano), "images": f.snapshot()})
+			if _, err := fmt.Fprintf(w, "event: images\ndata: %s\n\n", b); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			f.sent.Add(1)
+			select {
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+			}
+		}
 	})
 	mux.HandleFunc("POST /api/images/{id}/update", func(w http.ResponseWriter, r *http.Request) {
 		f.record(r)

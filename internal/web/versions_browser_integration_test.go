@@ -89,6 +89,18 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(row("web-1"))),
 	))
 
+	// Statuses that did not change redraw nothing: a redraw between the
+	// press and the release of a button would swallow the click.
+	evalJS[bool](t, tab, fmt.Sprintf(`(() => { document.querySelector(%q).dataset.probe = 'kept'; return true; })()`, row("web-1")))
+	for seen, deadline := api.sent.Load(), time.Now().Add(20*time.Second); api.sent.Load() < seen+5; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page's event stream: fewer than 5 events in 20 s")
+		}
+	}
+	if got := evalJS[string](t, tab, fmt.Sprintf(`document.querySelector(%q).dataset.probe || ''`, row("web-1"))); got != "kept" {
+		t.Errorf("web-1's row after 5 unchanged statuses: redrawn, want it kept")
+	}
+
 	// The summary line: 9 containers, 8 outdated (the API's status), the
 	// skipped and the held one, one cooling down, one failed last time.
 	wantCounts := map[string]int{"containers": 9, "outdated": 8, "held": 2, "cooling": 1, "failed": 1}

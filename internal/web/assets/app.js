@@ -101,9 +101,16 @@ function connectEvents() {
   events = es;
   es.addEventListener('images', (ev) => {
     const d = JSON.parse(ev.data);
-    state.images = d.images || [];
+    const images = d.images || [];
     state.checkedAt = d.checked_at || '';
     showNotice('');
+    // The list is redrawn only when it changed: a redraw between the press
+    // and the release of a button would swallow the click.
+    if (JSON.stringify(images) === JSON.stringify(state.images)) {
+      renderChecked();
+      return;
+    }
+    state.images = images;
     render();
   });
   es.addEventListener('progress', (ev) => {
