@@ -48,7 +48,7 @@ func versionsFixture(now time.Time) []fakeGroup {
 		}},
 		{Image: "localhost:5000/shop/api:2.0.0", RemoteDigest: d1, Status: "outdated", Containers: []map[string]any{
 			container("cccccccccc01", "api", d1, "outdated", map[string]any{
-				"state": "paused", "policy": "patch", "current_version": "2.0.0", "offered_version": "2.0.1",
+				"state": "paused", "kind": "service", "policy": "patch", "current_version": "2.0.0", "offered_version": "2.0.1",
 				"offered_digest": d2, "skipped": true, "held": true, "held_reason": "skipped by admin",
 			}),
 		}},
@@ -158,6 +158,9 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 			t.Errorf("%s: got state %q, note %q, flag %q; want state %q, note starting %q, flag %q",
 				want.name, got["state"], got["note"], got["flag"], want.state, want.note, want.flag)
 		}
+	}
+	if got := evalJS[[]string](t, tab, `[...document.querySelectorAll('.c-kind')].map((e) => e.closest('li').dataset.name + ' ' + e.textContent)`); !slices.Equal(got, []string{"api service"}) {
+		t.Errorf("service markers: got %q, want [api service]", got)
 	}
 	if got := textOf(t, tab, row("worker-1")+" p.error"); got != "Last update failed: the new container exited with code 3 (rolled back)" {
 		t.Errorf("worker-1 error line: got %q, want its last failure", got)
