@@ -40,6 +40,7 @@ type Fleet struct {
 	binaries map[string][]byte
 	run      string // distinguishes this run's images from any earlier one
 	networks []string
+	mu       sync.Mutex          // guards pushed
 	pushed   map[string][]string // image -> manifest digests pushed
 }
 
@@ -137,7 +138,6 @@ func (f *Fleet) runContainer(ctx context.Context, j int, name, vol string) error
 func (f *Fleet) Push(ctx context.Context, v string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(setupParallel)
-	var mu sync.Mutex
 	for i, img := range f.Images {
 		g.Go(func() error {
 			d, err := pushImage(gctx, imageSpec{
@@ -151,9 +151,9 @@ func (f *Fleet) Push(ctx context.Context, v string) error {
 			if err != nil {
 				return err
 			}
-			mu.Lock()
+			f.mu.Lock()
 			f.pushed[img] = append(f.pushed[img], d)
-			mu.Unlock()
+			f.mu.Unlock()
 			return nil
 		})
 	}

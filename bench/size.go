@@ -51,6 +51,10 @@ type SizeResult struct {
 	ReupdateTraffic Traffic
 	ReupdateErr     error
 
+	// Versions is the cost of a check of containers on version tags,
+	// under the digest policy and under a tag policy.
+	Versions VersionsResult
+
 	ServeIdleRSS RSSSample
 	Dashboard    bool
 }
@@ -152,6 +156,9 @@ func (b *bencher) measureSize(ctx context.Context, f *Fleet) (SizeResult, error)
 	r.ReupdateWall, r.ReupdateTraffic = res.Wall, b.proxy.Traffic()
 	b.failures = b.failures || r.ReupdateErr != nil
 	p.Stop()
+
+	r.Versions = b.measureVersions(ctx, f)
+	b.failures = b.failures || r.Versions.Err != nil
 
 	b.progress("N=%d: cutover serve: a pass, then idle", f.N)
 	s, err := b.cutover.StartServe(ctx, fmt.Sprintf("n%d-serve", f.N), f.N)

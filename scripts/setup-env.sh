@@ -76,6 +76,38 @@ await() {
 	exit 1
 }
 
+# clear_pidfile PIDFILE WHAT UP makes way for a new dockerd that will write
+# PIDFILE. A dockerd that refuses to start because "the process in its
+# pidfile is still running" is most often racing an engine of the last run
+# that is still shutting down, or a recycled pid. An engine that is still
+# ours is given a minute to answer (UP) or to finish exiting, then stopped;
+# a pid that now belongs to another program only leaves a stale file.
+clear_pidfile() {
+	local pidfile="$1" what="$2" up="$3" pid i
+	pid=$(cat "$pidfile" 2>/dev/null) || return 0
+	if ! kill -0 "$pid" 2>/dev/null || ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q dockerd; then
+		as_root rm -f "$pidfile"
+		return 0
+	fi
+	log "$what (pid $pid) is still running and not answering: waiting for it"
+	for i in $(seq 1 60); do
+		kill -0 "$pid" 2>/dev/null || { as_root rm -f "$pidfile"; return 0; }
+		if "$up"; then
+			return 1
+		fi
+		sleep 1
+	done
+	log "stopping $what (pid $pid), which neither answered nor exited within 60s"
+	as_root kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || { as_root rm -f "$pidfile"; return 0; }
+		sleep 1
+	done
+	as_root kill -KILL "$pid" 2>/dev/null || true
+	sleep 1
+	as_root rm -f "$pidfile"
+}
+
 containerd_sock=/run/containerd/containerd.sock
 
 containerd_up() {
@@ -99,6 +131,7 @@ ensure_engine() {
 	if docker_up; then
 		return
 	fi
+	clear_pidfile /var/run/docker.pid dockerd docker_up || return 0
 	ensure_containerd
 	log "starting dockerd (log: /tmp/cutover-dockerd.log)"
 	# setsid+nohup detach dockerd from this shell so it outlives make and CI steps.
@@ -262,6 +295,7 @@ ensure_modern() {
 		stop_modern
 	fi
 	build_modern
+	clear_pidfile "$modern_run/docker.pid" "the current dockerd" modern_up || return 0
 	ensure_containerd
 	ensure_modern_bridge
 	as_root mkdir -p "$modern_run" /var/lib/cutover-modern

@@ -24,11 +24,22 @@ type app struct {
 	engine *engine.Engine
 }
 
+// storeWait is how long a read-only command waits for the store another
+// process holds before going on without it.
+const storeWait = time.Second
+
 // wiring says what a command needs opened.
 type wiring struct {
 	log *slog.Logger
 	// withStore opens the data directory; read-only commands leave it alone.
 	withStore bool
+	// readStore opens the store when the data directory has one and no
+	// other process holds it (a running serve does): held versions and
+	// first sightings are read from it, and sightings recorded.
+	readStore bool
+	// policy sets the version policy and cooldown of containers without
+	// labels of their own.
+	policy *policyOptions
 	// tolerateUnreachable keeps going when the engine does not answer yet.
 	tolerateUnreachable bool
 	// tune adjusts the engine's options beyond the global flags.
@@ -54,14 +65,17 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 		}
 		w.log.Error(unreachable.Error() + "; retrying at every pass")
 	}
-	insecure, err := rt.InsecureRegistries(ctx)
+	view, err := rt.Registries(ctx)
 	if err != nil {
-		w.log.Debug("cannot read the engine's insecure registries", "err", err)
+		w.log.Debug("cannot read the engine's insecure registries and platform", "err", err)
 	}
 	regOpts := registry.Options{
 		Username: envOr("", "REPO_USER"),
 		Password: envOr("", "REPO_PASS"),
-		Insecure: insecure,
+		Insecure: view.Insecure,
+		// An offered image's configuration is read for the platform the
+		// engine would pull.
+		Platform: view.Platform,
 	}
 	if w.onRegistryRequest != nil {
 		regOpts.Transport = countingTransport(w.onRegistryRequest)
@@ -73,13 +87,19 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 	}
 	a := &app{log: w.log, rt: rt, reg: reg}
 	var hist engine.History
-	if w.withStore {
+	switch {
+	case w.withStore:
 		a.store, err = store.Open(g.dataDir)
 		if err != nil {
 			rt.Close()
 			return nil, err
 		}
 		hist = a.store
+	case w.readStore:
+		a.store, err = store.OpenExisting(g.dataDir, storeWait)
+		if err != nil {
+			w.log.Warn("held and skipped versions, and when new versions were first seen, are not known to this command: " + err.Error())
+		}
 	}
 	opts := engine.Options{
 		StopTimeout:    g.stopTimeout,
@@ -96,6 +116,13 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 	if a.store != nil {
 		opts.Journal = a.store
 		opts.Holds = a.store
+		opts.Sightings = a.store
+	}
+	if w.policy != nil {
+		if err := w.policy.apply(&opts); err != nil {
+			a.Close()
+			return nil, err
+		}
 	}
 	// Every command can be run inside cutover's own container (docker exec
 	// cutover cutover update): its own update is handed over whichever

@@ -10,15 +10,16 @@ import (
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
 	var asJSON bool
+	var versions policyOptions
 	cmd := &cobra.Command{
 		Use:   "check [NAME...]",
-		Short: "List running containers by image and say which are outdated; changes nothing",
+		Short: "List running containers by image, the version each runs and the one it is offered; changes no container",
 		RunE: func(cmd *cobra.Command, names []string) error {
 			log, err := g.logger(cmd.ErrOrStderr(), slog.LevelWarn)
 			if err != nil {
 				return err
 			}
-			a, err := g.open(cmd.Context(), wiring{log: log})
+			a, err := g.open(cmd.Context(), wiring{log: log, readStore: true, policy: &versions})
 			if err != nil {
 				return err
 			}
@@ -35,5 +36,6 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	versions.addFlags(cmd.Flags())
 	return cmd
 }

@@ -27,8 +27,10 @@ import (
 const (
 	docsWeb          = "web"
 	docsWorker       = "worker"
+	docsDB           = "db"
 	docsWebRepo      = "localhost:5000/example/web"
 	docsWorkerRepo   = "localhost:5000/example/worker"
+	docsDBRepo       = "localhost:5000/example/db"
 	docsDeployImage  = docsWebRepo + ":1.4.2"
 	docsPassword     = "a long passphrase"
 	docsOwnerLabel   = "cutover.test.docs"
@@ -86,10 +88,11 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 
 	// The fixture: web (with a healthcheck, so updates probe it through
 	// exec) and worker (on two networks, so its recreation connects one),
-	// both outdated, and the tag the deploy examples ask for.
-	// Both are services of the Compose project "example" the project
-	// examples name.
-	owned := []string{"--label", docsOwnerLabel + "=1", "--label", "com.docker.compose.project=example"}
+	// both outdated, the tag the deploy examples ask for, and db.
+	// web and worker are services of the Compose project "example" the
+	// project examples name; db is no Compose container.
+	owner := []string{"--label", docsOwnerLabel + "=1"}
+	owned := append(slices.Clone(owner), "--label", "com.docker.compose.project=example")
 	web, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Version: "web-1.4.1", HealthInterval: "1s"})
 	testenv.RunContainer(t, docsWeb, append(owned, "--label", "com.docker.compose.service=web", "--restart", "unless-stopped", web)...)
 	worker, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWorkerRepo, Version: "worker-1"})
@@ -101,6 +104,13 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Version: "web-1.4.2", HealthInterval: "1s"})
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Tag: "1.4.2", Version: "web-1.4.2", HealthInterval: "1s"})
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWorkerRepo, Version: "worker-2"})
+	// db follows its minor versions with a cooldown of three days, as
+	// configuration.md's example has it: 16.5, built just now, stays
+	// offered (cooling down) through every pass, for the skip examples.
+	source := map[string]string{"org.opencontainers.image.source": "https://github.com/example/db"}
+	db, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsDBRepo, Tag: "16.4", Labels: source})
+	testenv.RunContainer(t, docsDB, append(owner, "--label", "cutover.policy=minor", "--label", "cutover.cooldown=3d", db)...)
+	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsDBRepo, Tag: "16.5", Labels: source})
 
 	view := engineView(t, func(l map[string]string) bool { return l[docsOwnerLabel] == "1" })
 	switches := socketProxySwitches(t, filepath.Join(root, "examples", "socket-proxy-compose.yml"))

@@ -25,6 +25,7 @@ var watchtowerEnv = map[string][]string{
 	"no-color":                  {"NO_COLOR"},
 	"notification-msteams-hook": {"WATCHTOWER_NOTIFICATION_MSTEAMS_HOOK_URL"},
 	"notification-msteams-data": {"WATCHTOWER_NOTIFICATION_MSTEAMS_USE_LOG_DATA"},
+	"policy":                    {}, // Watchtower has no version policy
 	"ui-user":                   {"AUTH_USER"},
 	"ui-password":               {"AUTH_PASS"},
 }

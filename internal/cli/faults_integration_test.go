@@ -123,7 +123,7 @@ func TestIntegrationSwapFaults(t *testing.T) {
 					p := testenv.NewFaultProxy(t, e)
 					fault := tg.f.inject(p, tg.name, tg.oldID)
 					data := t.TempDir()
-					r := cutoverIn(t, data, "--host", p.Host, "--engine-timeout", "5s", "update", tg.name)
+					r := cutoverIn(t, data, "--host", p.Host, "--engine-timeout", "30s", "update", tg.name)
 					if fault.Hits() == 0 {
 						t.Fatalf("the fault never acted: the test does not test what it says (calls that change something: %v)",
 							p.Calls(testenv.ContainerCreate, testenv.ContainerStop, testenv.ContainerRename, testenv.ContainerStart, testenv.ContainerRemove, testenv.NetworkConnect))

@@ -43,7 +43,14 @@ func cutoverIn(t *testing.T, data string, args ...string) result {
 // checkJSON runs cutover check --json and decodes it.
 func checkJSON(t *testing.T, names ...string) []group {
 	t.Helper()
-	r := cutover(t, append([]string{"check", "--json"}, names...)...)
+	return checkJSONIn(t, t.TempDir(), names...)
+}
+
+// checkJSONIn is checkJSON with the data directory given; args may carry
+// flags before the names.
+func checkJSONIn(t *testing.T, data string, args ...string) []group {
+	t.Helper()
+	r := cutoverIn(t, data, append([]string{"check", "--json"}, args...)...)
 	if r.code != 0 {
 		t.Fatalf("cutover check: exit %d: %s", r.code, r.stderr)
 	}
@@ -63,12 +70,26 @@ type group struct {
 }
 
 type container struct {
-	ID          string `json:"container_id"`
-	Name        string `json:"container_name"`
-	LocalDigest string `json:"local_digest"`
-	Status      string `json:"status"`
-	Reason      string `json:"reason"`
-	AutoUpdate  bool   `json:"auto_update"`
+	ID               string `json:"container_id"`
+	Name             string `json:"container_name"`
+	LocalDigest      string `json:"local_digest"`
+	Status           string `json:"status"`
+	Reason           string `json:"reason"`
+	AutoUpdate       bool   `json:"auto_update"`
+	Kind             string `json:"kind"`
+	Tasks            string `json:"tasks"`
+	Policy           string `json:"policy"`
+	CurrentVersion   string `json:"current_version"`
+	OfferedVersion   string `json:"offered_version"`
+	OfferedReference string `json:"offered_reference"`
+	OfferedDigest    string `json:"offered_digest"`
+	OfferedCreated   string `json:"offered_created"`
+	CooldownUntil    string `json:"cooldown_until"`
+	ReleaseURL       string `json:"release_url"`
+	Pinned           bool   `json:"pinned"`
+	Held             bool   `json:"held"`
+	Skipped          bool   `json:"skipped"`
+	HeldReason       string `json:"held_reason"`
 }
 
 // findContainer returns the check row of the named container.

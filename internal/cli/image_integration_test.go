@@ -295,7 +295,30 @@ func requireSameData(t *testing.T, name, base, key string, browser *http.Client,
 	if code, _ := call(t, "GET", base+"/api/images", "Bearer "+key, "", ""); code != 200 {
 		t.Errorf("GET /api/images with the key: got %d, want 200", code)
 	}
-	requireToggles(t, dashboardImages(t, browser, base), toggles)
+	// The statuses of a fresh start come from its first check, which asks
+	// the registries: wait for the containers to be listed.
+	var gs []group
+	waitFor(t, "the dashboard to list the containers again", time.Minute, func() bool {
+		gs = dashboardImages(t, browser, base)
+		for n := range toggles {
+			if !listed(gs, n) {
+				return false
+			}
+		}
+		return true
+	})
+	requireToggles(t, gs, toggles)
+}
+
+func listed(gs []group, name string) bool {
+	for _, g := range gs {
+		for _, c := range g.Containers {
+			if c.Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func requireToggles(t *testing.T, gs []group, want map[string]bool) {

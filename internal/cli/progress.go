@@ -47,6 +47,9 @@ func eventLine(e engine.Event) string {
 		return ""
 	case e.Phase == engine.PhasePulling:
 		return e.Container + ": pulling " + e.Image
+	case (e.Phase == engine.PhaseRecreating || e.Phase == engine.PhaseHealthCheck) && e.Message != "":
+		// A service's update, which Swarm carries out, says what it does.
+		return e.Container + ": " + e.Message
 	case e.Phase == engine.PhaseRecreating:
 		return e.Container + ": recreating on " + e.Image
 	case e.Phase == engine.PhaseHealthCheck:
@@ -116,7 +119,7 @@ func writePlan(w io.Writer, plan engine.Plan) {
 		if s.Unit != "" {
 			unit = ", with atomic project " + s.Unit
 		}
-		fmt.Fprintf(w, "would update %s (%s%s): %s -> %s\n", s.Container.Name, s.Image, unit, engine.ShortDigest(s.FromDigest), engine.ShortDigest(s.ToDigest))
+		fmt.Fprintf(w, "would update %s (%s%s): %s -> %s%s\n", s.Container.Name, s.Image, unit, engine.ShortDigest(s.FromDigest), engine.ShortDigest(s.ToDigest), versionChange(s.FromVersion, s.ToVersion))
 	}
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(w, "would skip %s (%s): %s\n", s.Container.Name, s.Image, s.Reason)
@@ -124,11 +127,23 @@ func writePlan(w io.Writer, plan engine.Plan) {
 	fmt.Fprintf(w, "dry run: %d scanned, %d to update, %d skipped, %d up to date; nothing was changed\n", plan.Scanned, len(plan.Steps), len(plan.Skipped), len(plan.Fresh))
 }
 
+// versionChange says ", version 1.4.2 -> 1.9.0" when the versions tell
+// more than the digests, else "".
+func versionChange(from, to string) string {
+	if to == "" || from == to {
+		return ""
+	}
+	if from == "" {
+		from = "?"
+	}
+	return ", version " + from + " -> " + to
+}
+
 func writeSummary(w io.Writer, s engine.Summary) {
 	for _, o := range s.Outcomes {
 		switch {
 		case o.Result == engine.ResultUpdated:
-			fmt.Fprintf(w, "updated %s (%s): %s -> %s in %s\n", o.Container, o.Image, engine.ShortDigest(o.OldDigest), engine.ShortDigest(o.NewDigest), o.Duration.Round(1e7))
+			fmt.Fprintf(w, "updated %s (%s): %s -> %s%s in %s\n", o.Container, o.Image, engine.ShortDigest(o.OldDigest), engine.ShortDigest(o.NewDigest), versionChange(o.OldVersion, o.NewVersion), o.Duration.Round(1e7))
 		case o.Result == engine.ResultSkipped && o.Container != "" && o.Err != nil:
 			fmt.Fprintf(w, "skipped %s: %v\n", o.Container, o.Err)
 		}

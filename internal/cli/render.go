@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
@@ -23,10 +24,56 @@ type groupJSON struct {
 type containerJSON struct {
 	ContainerID   string        `json:"container_id"`
 	ContainerName string        `json:"container_name"`
+	Kind          engine.Kind   `json:"kind"`
 	LocalDigest   string        `json:"local_digest"`
 	Status        engine.Status `json:"status"`
-	Reason        string        `json:"reason,omitempty"`
-	AutoUpdate    bool          `json:"auto_update"`
+	// Reason is why the status is unknown, else why the offered version
+	// waits (cooldown, skip, hold, pin) or none is offered as the policy
+	// asks.
+	Reason     string `json:"reason,omitempty"`
+	AutoUpdate bool   `json:"auto_update"`
+	// Tasks is a service's running and desired tasks, "2/3".
+	Tasks string `json:"tasks,omitempty"`
+	versionJSON
+}
+
+// versionJSON is what a container runs and what it is offered, by version,
+// with the names /api/images uses.
+type versionJSON struct {
+	Policy           string `json:"policy,omitempty"`
+	CurrentVersion   string `json:"current_version,omitempty"`
+	OfferedVersion   string `json:"offered_version,omitempty"`
+	OfferedReference string `json:"offered_reference,omitempty"`
+	OfferedDigest    string `json:"offered_digest,omitempty"`
+	OfferedCreated   string `json:"offered_created,omitempty"`
+	CooldownUntil    string `json:"cooldown_until,omitempty"`
+	ReleaseURL       string `json:"release_url,omitempty"`
+	Pinned           bool   `json:"pinned"`
+	Held             bool   `json:"held"`
+	Skipped          bool   `json:"skipped"`
+	HeldReason       string `json:"held_reason,omitempty"`
+}
+
+func versionsOf(cs engine.ContainerStatus, checkedAt time.Time) versionJSON {
+	v := versionJSON{Policy: string(cs.Policy), CurrentVersion: cs.CurrentVersion, Pinned: cs.Pinned, Held: cs.Held != nil, Skipped: cs.Skipped()}
+	if cs.Held != nil {
+		v.HeldReason = cs.Held.Reason
+	}
+	if o := cs.Offer; o != nil {
+		v.OfferedVersion, v.OfferedReference, v.OfferedDigest, v.ReleaseURL = o.Version, o.Reference, o.Digest, o.ReleaseURL
+		v.OfferedCreated = rfc3339(o.Created)
+		if o.Cooling(checkedAt) {
+			v.CooldownUntil = rfc3339(o.CooldownUntil)
+		}
+	}
+	return v
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func reportJSON(r engine.Report) []groupJSON {
@@ -37,10 +84,13 @@ func reportJSON(r engine.Report) []groupJSON {
 			gj.Containers = append(gj.Containers, containerJSON{
 				ContainerID:   engine.ShortID(c.Container.ID),
 				ContainerName: c.Container.Name,
+				Kind:          engine.KindOf(c.Container),
 				LocalDigest:   engine.ShortDigest(c.LocalDigest),
 				Status:        c.Status,
-				Reason:        c.Reason,
+				Reason:        c.Why(),
 				AutoUpdate:    c.AutoUpdate,
+				Tasks:         tasks(c.Container),
+				versionJSON:   versionsOf(c, r.CheckedAt),
 			})
 		}
 		out = append(out, gj)
@@ -66,14 +116,44 @@ func writeReportTable(w io.Writer, r engine.Report, color bool) {
 		}
 		fmt.Fprintf(tw, "%s\tremote %s\t%s\n", g.Image, engine.ShortDigest(g.RemoteDigest), paint(string(g.Status), color))
 		for _, c := range g.Containers {
-			line := fmt.Sprintf("  %s\t%s\tlocal %s\t%s", c.Container.Name, engine.ShortID(c.Container.ID), engine.ShortDigest(c.LocalDigest), paint(string(c.Status), color))
-			if c.Reason != "" {
-				line += "\t(" + c.Reason + ")"
+			name := c.Container.Name
+			if c.Container.IsService() {
+				name += " (service, " + tasks(c.Container) + " tasks)"
+			}
+			line := fmt.Sprintf("  %s\t%s\tlocal %s\t%s\t%s", name, engine.ShortID(c.Container.ID), engine.ShortDigest(c.LocalDigest), paint(string(c.Status), color), versionLine(c))
+			if why := c.Why(); why != "" {
+				line += "\t(" + why + ")"
 			}
 			fmt.Fprintln(tw, line)
 		}
 	}
 	tw.Flush()
+}
+
+// versionLine says which version a container runs and which it is offered:
+// "1.4.2 -> 1.9.0", "latest" when nothing is offered.
+func versionLine(c engine.ContainerStatus) string {
+	cur := c.CurrentVersion
+	if cur == "" {
+		cur = "-"
+	}
+	o := c.Offer
+	switch {
+	case o == nil:
+		return cur
+	case o.Version == c.CurrentVersion || o.Version == "":
+		// The same tag, a new digest.
+		return cur + " -> " + engine.ShortDigest(o.Digest)
+	}
+	return cur + " -> " + o.Version
+}
+
+// tasks writes a service's running and desired tasks, "" for a container.
+func tasks(c engine.Container) string {
+	if c.Service == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", c.Service.Running, c.Service.Desired)
 }
 
 // paint colours a status word for a terminal.

@@ -90,6 +90,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	a, err := g.open(ctx, wiring{
 		log:                 log,
 		withStore:           true,
+		policy:              &o.versions,
 		tolerateUnreachable: !o.runOnce,
 		onRegistryRequest:   met.RegistryRequest,
 		tune: func(eo *engine.Options, rt *docker.Runtime) {

@@ -43,6 +43,7 @@ type serveOptions struct {
 	notify               notifyOptions
 	ui                   uiOptions
 	deploy               deployOptions
+	versions             policyOptions
 }
 
 func (o *serveOptions) addFlags(f *pflag.FlagSet) {
@@ -79,6 +80,7 @@ func (o *serveOptions) addFlags(f *pflag.FlagSet) {
 	o.notify.addFlags(f)
 	o.ui.addFlags(f)
 	o.deploy.addFlags(f)
+	o.versions.addFlags(f)
 }
 
 // periodic is when periodic passes run. As in Watchtower, --interval with

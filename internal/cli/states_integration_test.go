@@ -1,7 +1,10 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -48,6 +51,41 @@ func (e onEngine) requireOnly(t *testing.T, name, wantState, wantImage string) {
 func (e onEngine) localImageOf(t *testing.T, ref string) string {
 	t.Helper()
 	return e.Docker(t, "image", "inspect", "--format", "{{.Id}}", ref)
+}
+
+// followKills follows, live, the kill events of the containers whose name
+// starts with name (a busy engine forgets past events too soon to read them
+// back). The returned func waits, up to 30 s, for n of them and returns
+// each as "name signal".
+func (e onEngine) followKills(t *testing.T, name string) func(n int) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	cmd := exec.CommandContext(ctx, "docker", "events", "--filter", "event=kill", "--filter", "label=cutover.test=1",
+		"--format", "{{.Actor.Attributes.name}} {{.Actor.Attributes.signal}}")
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+e.Host)
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("docker events: %v", err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	ours := func() []string {
+		var got []string
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, name) {
+				got = append(got, line)
+			}
+		}
+		return got
+	}
+	return func(n int) []string {
+		deadline := time.Now().Add(30 * time.Second)
+		for len(ours()) < n && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return ours()
+	}
 }
 
 // cutover runs cutover against this engine.
@@ -261,7 +299,7 @@ func swapOfEveryState(t *testing.T, e onEngine) {
 		name := testenv.Name(t, "db")
 		e.RunContainer(t, name, "--stop-signal", "SIGINT", "--stop-timeout", "30", ref)
 		v1 := e.imageOf(t, name)
-		since := e.Docker(t, "system", "info", "--format", "{{.SystemTime}}")
+		kills := e.followKills(t, name)
 		pushV2(testenv.ImageSpec{HealthInterval: "1s", Mode: "unhealthy"})
 		r := e.cutover(t, t.TempDir(), "update", name)
 		if r.code == 0 || !strings.Contains(r.stdout, "rolled back") {
@@ -270,15 +308,7 @@ func swapOfEveryState(t *testing.T, e onEngine) {
 		e.requireOnly(t, name, "running", v1)
 		// Both containers were stopped with the container's own signal: the
 		// old one for the swap, the new one for the rollback.
-		until := e.Docker(t, "system", "info", "--format", "{{.SystemTime}}")
-		kills := e.Docker(t, "events", "--since", since, "--until", until, "--filter", "event=kill",
-			"--filter", "label=cutover.test=1", "--format", "{{.Actor.Attributes.name}} {{.Actor.Attributes.signal}}")
-		var ours []string
-		for _, line := range strings.Split(kills, "\n") {
-			if strings.HasPrefix(line, name) {
-				ours = append(ours, line)
-			}
-		}
+		ours := kills(2)
 		if len(ours) != 2 {
 			t.Fatalf("kill events of %s: got %q, want two (old stopped, new rolled back)", name, ours)
 		}

@@ -50,8 +50,11 @@ func (o *uiOptions) dashboard(p dashboardParts) (*httpapi.Dashboard, error) {
 	dash := &httpapi.Dashboard{
 		Statuses: p.snapshot,
 		Progress: p.tracker,
-		Updater:  httpapi.UpdaterFunc(func(names []string) error { return p.daemon.UpdateNow(names, p.snapshot) }),
-		Toggles:  p.app.store,
+		Updater: httpapi.UpdaterFunc(func(names []string, force bool) error {
+			return p.daemon.UpdateNow(names, force, p.snapshot)
+		}),
+		Skips:   p.snapshot,
+		Toggles: p.app.store,
 		AutoUpdate: func(c engine.Container) bool {
 			on, _ := p.policy.AutoUpdate(c)
 			return on

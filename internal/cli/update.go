@@ -11,6 +11,7 @@ import (
 
 func newUpdateCmd(g *globalOptions) *cobra.Command {
 	var dryRun, cleanup, force bool
+	var versions policyOptions
 	cmd := &cobra.Command{
 		Use:   "update [NAME...]",
 		Short: "Update the outdated containers among those named (default: all not excluded by label)",
@@ -21,7 +22,7 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := g.open(ctx, wiring{log: log, withStore: !dryRun, tune: claimNames(names)})
+			a, err := g.open(ctx, wiring{log: log, withStore: !dryRun, readStore: dryRun, policy: &versions, tune: claimNames(names)})
 			if err != nil {
 				return err
 			}
@@ -54,6 +55,7 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be updated and change nothing")
 	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "remove old images once no container uses them")
-	cmd.Flags().BoolVar(&force, "force", false, "update paused containers too (unpaused, stopped and replaced by a running one)")
+	cmd.Flags().BoolVar(&force, "force", false, "update paused containers too (unpaused, stopped and replaced by a running one), and versions still in their cooldown")
+	versions.addFlags(cmd.Flags())
 	return cmd
 }

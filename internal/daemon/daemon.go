@@ -43,6 +43,9 @@ type Request struct {
 	// Scheduled marks a pass the scheduler started: it applies the
 	// auto-update policy.
 	Scheduled bool
+	// Force applies versions still in their cooldown, and swaps paused
+	// containers.
+	Force bool
 }
 
 // filtered reports whether the pass is limited to Images.
@@ -53,7 +56,7 @@ func (r Request) filtered() bool { return r.Filtered || len(r.Images) > 0 }
 // repositories, in any order.
 func (r Request) key() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scheduled=%t filtered=%t", r.Scheduled, r.filtered())
+	fmt.Fprintf(&b, "scheduled=%t filtered=%t force=%t", r.Scheduled, r.filtered(), r.Force)
 	repos := make([]string, 0, len(r.Images))
 	for _, img := range r.Images {
 		if ref, err := engine.ParseReference(img); err == nil {
@@ -294,8 +297,14 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 		MonitorOnly:         d.opts.MonitorOnly || (p.req.Scheduled && d.opts.CheckOnlyWhenScheduled),
 		LabelTakePrecedence: d.opts.LabelTakePrecedence,
 		NoPull:              d.opts.NoPull,
+		Force:               p.req.Force,
+		// A pass asked for by image names its containers: pinned ones
+		// among them are re-pinned, as Watchtower's ?image= updated them.
+		Repin: len(images) > 0,
 	})
-	r.Summary = d.eng.Apply(ctx, plan, d.opts.Apply, d.sink)
+	apply := d.opts.Apply
+	apply.Force = apply.Force || p.req.Force
+	r.Summary = d.eng.Apply(ctx, plan, apply, d.sink)
 	r.Finished = d.now()
 	d.log.Info("pass finished", "trigger", r.Trigger, "scanned", r.Scanned, "updated", r.Updated, "failed", r.Failed, "skipped", r.Skipped)
 	for _, o := range d.observers {

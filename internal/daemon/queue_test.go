@@ -131,3 +131,22 @@ func TestQueueIsBounded(t *testing.T) {
 		t.Errorf("queued passes: got %d, want %d", got, MaxQueued)
 	}
 }
+
+// A forced request and one that is not ask for different passes: joining
+// a forced pass would apply versions still in their cooldown, and joining
+// one that is not would leave them out.
+func TestForceIsPartOfWhatAPassDoes(t *testing.T) {
+	for _, tc := range []struct {
+		a, b Request
+		same bool
+	}{
+		{Request{}, Request{Force: true}, false},
+		{Request{Force: true}, Request{Force: true}, true},
+		{Request{Images: []string{"app"}, Force: true}, Request{Images: []string{"app:1"}, Force: true}, true},
+		{Request{Images: []string{"app"}}, Request{Images: []string{"app"}, Force: true}, false},
+	} {
+		if got := tc.a.key() == tc.b.key(); got != tc.same {
+			t.Errorf("%+v and %+v: same pass %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}

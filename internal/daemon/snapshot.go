@@ -40,25 +40,21 @@ func (s *Snapshot) Report() engine.Report {
 
 // Refresh checks every watched container against its registry now.
 func (s *Snapshot) Refresh(ctx context.Context) error {
-	return s.update(ctx, nil)
+	return s.update(ctx, engine.Remote{})
 }
 
-// Resync re-lists containers and recomputes statuses with the remote digests
-// already known; only images not seen before are looked up.
+// Resync re-lists containers and recomputes statuses with the registries'
+// answers already known (digests, tag lists); only what was not asked
+// before is looked up.
 func (s *Snapshot) Resync(ctx context.Context) error {
-	known := map[string]string{}
-	for _, g := range s.Report().Groups {
-		if g.RemoteDigest != "" {
-			known[g.Image] = g.RemoteDigest
-		}
-	}
-	return s.update(ctx, known)
+	return s.update(ctx, s.Report().Remote)
 }
 
-func (s *Snapshot) update(ctx context.Context, known map[string]string) error {
+func (s *Snapshot) update(ctx context.Context, known engine.Remote) error {
 	s.refresh.Lock()
 	defer s.refresh.Unlock()
-	cs, err := s.eng.Containers(ctx, false)
+	// Stopped containers are listed only when watched, as a pass does.
+	cs, err := s.eng.Containers(ctx, s.filter.IncludeStopped || s.filter.IncludeRestarting)
 	if err != nil {
 		return err
 	}

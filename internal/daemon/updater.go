@@ -9,10 +9,12 @@ import (
 
 // UpdateNow checks and updates the named containers in the background, as a
 // person asked: labels that opt them out of automatic updates do not apply,
-// monitor-only still does. Progress goes to the daemon's sink; the snapshot,
-// when given, is resynced before the final event so a reader sees the new
-// status as soon as it sees "done".
-func (d *Daemon) UpdateNow(names []string, snap *Snapshot) error {
+// a held or skipped version is taken and a pinned container re-pinned;
+// monitor-only still applies, and so does the cooldown unless force (which
+// also swaps paused containers). Progress goes to the daemon's sink; the
+// snapshot, when given, is resynced before the final event so a reader sees
+// the new status as soon as it sees "done".
+func (d *Daemon) UpdateNow(names []string, force bool, snap *Snapshot) error {
 	if len(names) == 0 {
 		return fmt.Errorf("no container named: %w", engine.ErrInvalid)
 	}
@@ -35,9 +37,11 @@ func (d *Daemon) UpdateNow(names []string, snap *Snapshot) error {
 			}
 			return
 		}
-		plan := d.eng.Plan(report, engine.PlanOptions{Explicit: true, MonitorOnly: d.opts.MonitorOnly, LabelTakePrecedence: d.opts.LabelTakePrecedence})
+		plan := d.eng.Plan(report, engine.PlanOptions{Explicit: true, Force: force, MonitorOnly: d.opts.MonitorOnly, LabelTakePrecedence: d.opts.LabelTakePrecedence})
 		held := deferFinal(sink)
-		sum := d.eng.Apply(ctx, plan, d.opts.Apply, held)
+		apply := d.opts.Apply
+		apply.Force = apply.Force || force
+		sum := d.eng.Apply(ctx, plan, apply, held)
 		if snap != nil {
 			if err := snap.Resync(ctx); err != nil {
 				d.log.Warn("status resync after update failed", "err", err)

@@ -88,29 +88,58 @@ func (r *Runtime) Ping(ctx context.Context) error {
 // Close releases the connections to the engine.
 func (r *Runtime) Close() error { return r.cli.Close() }
 
-// InsecureRegistries returns the registries the engine pulls from over plain
-// HTTP or unverified TLS: registry names and CIDR ranges, as the engine's
-// configuration lists them.
-func (r *Runtime) InsecureRegistries(ctx context.Context) ([]string, error) {
+// RegistryView is what the engine says about registries: the ones it
+// speaks plain HTTP to, and the platform whose images it pulls.
+type RegistryView struct {
+	// Insecure lists the registries (hosts and CIDRs) the engine reaches
+	// over plain HTTP.
+	Insecure []string
+	// Platform is the engine's os/arch[/variant] as a registry names it
+	// ("linux/amd64", "linux/arm/v7"), "" when the engine's answer does not
+	// map to one.
+	Platform string
+}
+
+// Registries asks the engine which registries it speaks plain HTTP to,
+// and which platform its images are for.
+func (r *Runtime) Registries(ctx context.Context) (RegistryView, error) {
 	res, err := r.cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
-		return nil, err
+		return RegistryView{}, err
 	}
+	v := RegistryView{Platform: platformOf(res.Info.OSType, res.Info.Architecture)}
 	cfg := res.Info.RegistryConfig
 	if cfg == nil {
-		return nil, nil
+		return v, nil
 	}
-	var out []string
 	for name, idx := range cfg.IndexConfigs {
 		if idx != nil && !idx.Secure {
-			out = append(out, name)
+			v.Insecure = append(v.Insecure, name)
 		}
 	}
 	for _, p := range cfg.InsecureRegistryCIDRs {
-		out = append(out, p.String())
+		v.Insecure = append(v.Insecure, p.String())
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	slices.Sort(v.Insecure)
+	v.Insecure = slices.Compact(v.Insecure)
+	return v, nil
+}
+
+// platformOf turns the engine's OS type and its kernel's architecture
+// name (uname -m) into a registry platform.
+func platformOf(osType, arch string) string {
+	if osType == "" {
+		osType = "linux"
+	}
+	p, ok := map[string]string{
+		"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
+		"armv7l": "arm/v7", "armv7": "arm/v7", "armv6l": "arm/v6", "armhf": "arm/v7",
+		"i386": "386", "i686": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64",
+	}[arch]
+	if !ok {
+		return ""
+	}
+	return osType + "/" + p
 }
 
 // apiVersion returns the negotiated API version, for the calls whose

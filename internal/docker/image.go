@@ -15,7 +15,11 @@ func (r *Runtime) Image(ctx context.Context, ref string) (engine.Image, error) {
 	if err != nil {
 		return engine.Image{}, err
 	}
-	return engine.Image{ID: in.ID, RepoDigests: in.RepoDigests}, nil
+	img := engine.Image{ID: in.ID, RepoDigests: in.RepoDigests}
+	if in.Config != nil {
+		img.Labels = in.Config.Labels
+	}
+	return img, nil
 }
 
 // RemoveImage removes an image and its untagged parents. It is not forced:

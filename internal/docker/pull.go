@@ -37,13 +37,7 @@ type pullMessage struct {
 func (r *Runtime) Pull(ctx context.Context, ref string, auth engine.Auth, progress func(engine.PullProgress)) error {
 	var opts client.ImagePullOptions
 	if !auth.Empty() {
-		enc, err := authconfig.Encode(registry.AuthConfig{
-			Username:      auth.Username,
-			Password:      auth.Password,
-			ServerAddress: auth.ServerAddress,
-			IdentityToken: auth.IdentityToken,
-			RegistryToken: auth.RegistryToken,
-		})
+		enc, err := encodeAuth(auth)
 		if err != nil {
 			return fmt.Errorf("pull %s: %w", ref, err)
 		}
@@ -72,6 +66,18 @@ func (r *Runtime) Pull(ctx context.Context, ref string, auth engine.Auth, progre
 		return cause
 	}
 	return err
+}
+
+// encodeAuth writes credentials the way the engine reads them in its
+// X-Registry-Auth header.
+func encodeAuth(auth engine.Auth) (string, error) {
+	return authconfig.Encode(registry.AuthConfig{
+		Username:      auth.Username,
+		Password:      auth.Password,
+		ServerAddress: auth.ServerAddress,
+		IdentityToken: auth.IdentityToken,
+		RegistryToken: auth.RegistryToken,
+	})
 }
 
 // defaultPullStall is how long a pull may go without a message from the

@@ -2,6 +2,7 @@ package docker_test
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -282,15 +283,18 @@ func waitHealth(t *testing.T, rt engine.Runtime, id, want string, done func(engi
 	}
 }
 
-func TestIntegrationInsecureRegistries(t *testing.T) {
+func TestIntegrationRegistries(t *testing.T) {
 	on(t, func(t *testing.T, te *testEngine) {
-		got, err := te.rt.InsecureRegistries(t.Context())
+		got, err := te.rt.Registries(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The engine trusts loopback registries over HTTP unless told otherwise.
-		if !slices.Contains(got, "127.0.0.0/8") {
-			t.Errorf("InsecureRegistries = %q, want it to contain 127.0.0.0/8", got)
+		if !slices.Contains(got.Insecure, "127.0.0.0/8") {
+			t.Errorf("Registries().Insecure = %q, want it to contain 127.0.0.0/8", got.Insecure)
+		}
+		if want := "linux/" + runtime.GOARCH; runtime.GOARCH == "amd64" && got.Platform != want {
+			t.Errorf("Registries().Platform = %q, want %q", got.Platform, want)
 		}
 	})
 }

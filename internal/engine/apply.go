@@ -29,18 +29,23 @@ type ApplyOptions struct {
 }
 
 func (o ApplyOptions) swap() swapOptions {
-	return swapOptions{revive: o.ReviveStopped, freshVolumes: o.RemoveVolumes, force: o.Force, noRestart: o.NoRestart}
+	return swapOptions{revive: o.ReviveStopped, freshVolumes: o.RemoveVolumes, force: o.Force, noRestart: o.NoRestart, retag: true}
 }
 
 // Outcome is how one container's update ended.
 type Outcome struct {
 	Container string
+	// Image is the reference the update moved the container to.
 	Image     string
 	OldDigest string
 	NewDigest string
-	Result    Result
-	Err       error
-	Duration  time.Duration
+	// OldVersion and NewVersion are the versions as people say them, ""
+	// when unknown.
+	OldVersion string
+	NewVersion string
+	Result     Result
+	Err        error
+	Duration   time.Duration
 	// Unit is the atomic unit the container was updated with, nil when it
 	// went alone. Its Members have no Unit of their own.
 	Unit *UnitOutcome
@@ -81,7 +86,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	sum := Summary{Scanned: plan.Scanned, Fresh: len(plan.Fresh)}
 	for _, s := range plan.Skipped {
 		sum.Skipped++
-		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, Result: ResultSkipped, Err: errors.New(s.Reason)})
+		sum.Outcomes = append(sum.Outcomes, Outcome{Container: s.Container.Name, Image: s.Image, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped, Err: errors.New(s.Reason)})
 	}
 	if e.opts.LifecycleHooks {
 		checked := append(stepContainers(plan.Steps), plan.Fresh...)
@@ -104,11 +109,11 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	var ready []Step
 	for _, s := range plan.Steps {
 		if ctx.Err() != nil {
-			sum.add(Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: errNotBegun})
+			sum.add(Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped, Err: errNotBegun})
 			continue
 		}
 		if err := pulled[s.Image]; err != nil {
-			o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultFailed, Err: err}
+			o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultFailed, Err: err}
 			e.record(ctx, o)
 			sink.Emit(Event{Time: e.opts.Now(), Container: s.Container.Name, Image: s.Image, Phase: PhaseFailed, Err: err})
 			sum.add(o)
@@ -186,17 +191,16 @@ func (e *Engine) pullAll(ctx context.Context, steps []Step, sink Sink) map[strin
 	sem := make(chan struct{}, e.opts.Pulls)
 	names := map[string][]string{}
 	for _, s := range steps {
-		names[s.Image] = append(names[s.Image], s.Container.Name)
+		if s.NeedsPull {
+			names[s.Image] = append(names[s.Image], s.Container.Name)
+		}
 	}
 	seen := map[string]bool{}
 	for _, s := range steps {
-		if seen[s.Image] {
+		if !s.NeedsPull || seen[s.Image] {
 			continue
 		}
 		seen[s.Image] = true
-		if !s.NeedsPull {
-			continue
-		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -319,7 +323,7 @@ func (e *Engine) cleanupImages(ctx context.Context, steps []Step, outcomes []Out
 	done := map[string]bool{}
 	for _, s := range steps {
 		id := s.Container.ImageID
-		if !updated[s.Container.Name] || done[id] {
+		if !updated[s.Container.Name] || done[id] || s.Container.IsService() {
 			continue
 		}
 		done[id] = true
@@ -383,7 +387,7 @@ var ErrHandedOver = errors.New("handed over: a one-shot container on the new ima
 // so two never run at once, and it runs the new image, so it does not
 // start another hand-over.
 func (e *Engine) handOver(ctx context.Context, s Step, sink Sink) Outcome {
-	o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, Result: ResultSkipped}
+	o := Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped}
 	if e.opts.HandOver == nil {
 		o.Err = fmt.Errorf("cannot update the container cutover itself runs in")
 		return o

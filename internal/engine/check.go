@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/cutover/cutover/internal/policy"
 )
 
 // CheckOptions select the containers a check looks at.
@@ -27,7 +30,7 @@ type CheckOptions struct {
 // Check compares every selected container's image with its registry, with one
 // manifest request per distinct image reference, and never changes anything.
 func (e *Engine) Check(ctx context.Context, opts CheckOptions) (Report, error) {
-	listed, err := e.rt.Containers(ctx, opts.IncludeStopped)
+	listed, err := e.Containers(ctx, opts.IncludeStopped)
 	if err != nil {
 		return Report{}, err
 	}
@@ -39,60 +42,113 @@ func (e *Engine) Check(ctx context.Context, opts CheckOptions) (Report, error) {
 		containers = slices.DeleteFunc(containers, func(c Container) bool { return !opts.Admit(c) })
 	}
 	containers, joined := e.joinUnits(listed, containers, opts.Watched)
-	report, err := e.CheckContainers(ctx, containers, nil)
+	report, err := e.CheckContainers(ctx, containers, Remote{})
 	markJoined(&report, joined)
 	return report, err
 }
 
-// CheckContainers checks the given containers. Remote digests already known
-// (keyed by normalised reference) are reused instead of asking the registry.
-func (e *Engine) CheckContainers(ctx context.Context, containers []Container, known map[string]string) (Report, error) {
+// CheckContainers checks the given containers. Registry answers already
+// known (a resync's) are reused instead of asking again.
+//
+// A check asks, concurrently and each question once: the digest of every
+// distinct tag the containers run; the tag list of every repository with a
+// container under a tag policy; then the digest of every tag offered; then
+// the configuration of every offered image (cached by digest in the
+// registry adapter), for its version, build time and release notes.
+func (e *Engine) CheckContainers(ctx context.Context, containers []Container, known Remote) (Report, error) {
+	now := e.opts.Now()
+	cat, _ := e.reg.(Catalog)
+	ws := make([]watch, len(containers))
 	refs := map[string]Reference{}
-	parsed := make([]Reference, len(containers))
-	parseErr := make([]error, len(containers))
 	for i, c := range containers {
-		parsed[i], parseErr[i] = parseTracked(c.Image)
-		if parseErr[i] == nil {
-			refs[parsed[i].Normal] = parsed[i]
+		ws[i] = e.watchOf(c, cat != nil)
+		if ws[i].parseErr == nil {
+			refs[tagOnly(ws[i].ref)] = ws[i].ref
 		}
 	}
-	remote := e.remoteDigests(ctx, refs, known)
-	local := e.localImages(ctx, containers, refs)
+	lk := e.newLookup(ctx, known)
+	lk.expect(refs)
+	for _, w := range ws {
+		if w.parseErr != nil {
+			continue
+		}
+		lk.digest(w.ref)
+		if w.byTags {
+			lk.tagList(cat, w.ref)
+		}
+	}
+	lk.wait()
+	inspect := map[string]bool{}
+	for i := range ws {
+		w := &ws[i]
+		if w.parseErr != nil {
+			continue
+		}
+		if !w.ref.Pinned() && !w.c.IsService() {
+			inspect[w.ref.Normal] = true
+		}
+		w.choose(lk)
+		if w.moveTo.Normal != "" {
+			lk.digest(w.moveTo)
+		}
+	}
+	lk.wait()
+	for i := range ws {
+		if ws[i].moveTo.Normal != "" && !ws[i].ref.Pinned() {
+			inspect[ws[i].moveTo.Normal] = true
+		}
+	}
+	local := e.localImages(ctx, containers, inspect)
+
+	statuses := make([]*ContainerStatus, len(ws))
+	delays := make([]time.Duration, len(ws))
+	for i := range ws {
+		cs := e.standingOf(&ws[i], lk, local)
+		statuses[i], delays[i] = &cs, ws[i].delay
+		if cs.Offer != nil && cat != nil {
+			lk.image(cat, cs.Offer)
+		}
+	}
+	lk.wait()
+	for i, cs := range statuses {
+		if cs.Offer != nil {
+			r := lk.imageOf(cs.Offer)
+			cs.Offer.describe(r.img, cat != nil && r.err == nil, ws[i].sel.Policy != policy.Digest)
+		}
+	}
+	e.coolDown(ctx, statuses, delays, now)
 	holds := e.holds(ctx)
+	for _, cs := range statuses {
+		if h, ok := holds[cs.Container.Name]; ok && cs.Offer != nil && h.Image == cs.Offer.Reference && h.Digest == cs.Offer.Digest {
+			cs.Held = &h
+		}
+		if why := waiting(*cs, now); why != "" {
+			cs.Note = why
+		}
+	}
 
 	groups := map[string]*Group{}
-	for i, c := range containers {
-		key := c.Image
-		if parseErr[i] == nil {
-			key = parsed[i].Normal
+	for i, w := range ws {
+		key := w.c.Image
+		if w.parseErr == nil {
+			key = w.ref.Normal
 		}
 		g := groups[key]
 		if g == nil {
-			g = &Group{Image: key, Ref: parsed[i]}
-			if parseErr[i] != nil {
-				g.Reason = parseErr[i].Error()
-			} else if r := remote[key]; r.err != nil {
+			g = &Group{Image: key, Ref: w.ref}
+			if w.parseErr != nil {
+				g.Reason = w.parseErr.Error()
+			} else if r := lk.digestOf(w.ref); r.err != nil {
 				g.Reason = r.err.Error()
 			} else {
 				g.RemoteDigest = r.digest
 			}
 			groups[key] = g
 		}
-		cs := ContainerStatus{Container: c, AutoUpdate: e.opts.AutoUpdate(c), Unit: e.unitOf(c)}
-		if parseErr[i] != nil {
-			cs.Status, cs.Reason = StatusUnknown, parseErr[i].Error()
-			cs.LocalDigest = digestFromAny(local.byID[c.ImageID])
-			cs.AutoUpdate = false
-		} else {
-			cs = standing(cs, parsed[i], remote[key], local)
-			if h, ok := holds[c.Name]; ok && cs.Status == StatusOutdated && h.Image == key && h.Digest == g.RemoteDigest {
-				cs.Held = &h
-			}
-		}
-		g.Containers = append(g.Containers, cs)
+		g.Containers = append(g.Containers, *statuses[i])
 	}
 
-	report := Report{CheckedAt: e.opts.Now()}
+	report := Report{CheckedAt: now, Remote: lk.remote()}
 	for _, g := range groups {
 		sort.SliceStable(g.Containers, func(a, b int) bool {
 			return g.Containers[a].Container.Name < g.Containers[b].Container.Name
@@ -104,8 +160,173 @@ func (e *Engine) CheckContainers(ctx context.Context, containers []Container, kn
 	return report, nil
 }
 
+// watch is what a check knows of one container before it asks anyone.
+type watch struct {
+	c        Container
+	ref      Reference
+	parseErr error // the reference cannot be followed at all
+	labelErr error // a label of the container does not parse
+	rules    policy.Rules
+	delay    time.Duration
+	// byTags is set when the repository's tags are listed for it: a tag
+	// policy, on a tag with a version shape.
+	byTags bool
+	sel    policy.Selection
+	// moveTo is the reference of the tag offered under a tag policy, zero
+	// when none is.
+	moveTo Reference
+	// note says why the policy does not apply as asked.
+	note string
+}
+
+// watchOf reads a container's reference and labels. canList says whether
+// the registry lists tags at all.
+func (e *Engine) watchOf(c Container, canList bool) watch {
+	w := watch{c: c, sel: policy.Selection{Policy: policy.Digest}}
+	w.ref, w.parseErr = parseTracked(c.Image)
+	if w.parseErr != nil {
+		return w
+	}
+	if w.rules, w.labelErr = rulesOf(c, e.opts.Policy); w.labelErr != nil {
+		return w
+	}
+	if w.delay, w.labelErr = cooldownOf(c, e.opts.CooldownDelay); w.labelErr != nil {
+		return w
+	}
+	if w.rules.Policy == policy.Digest {
+		return w
+	}
+	if c.IsService() {
+		// Moving a service to another tag would rewrite its spec beyond
+		// the digest Swarm pins; that stays a person's change.
+		w.note = fmt.Sprintf("a Swarm service follows its tag's digest: the %s policy moves containers only", w.rules.Policy)
+		return w
+	}
+	if _, versioned := policy.ParseVersion(w.ref.Tag); !versioned {
+		// Select says why, without looking at any tag.
+		w.sel = w.rules.Select(w.ref.Tag, nil)
+		w.note = w.sel.Reason
+		return w
+	}
+	if !canList {
+		w.note = fmt.Sprintf("the registry adapter cannot list tags, so the %s policy cannot apply: following the tag's digest", w.rules.Policy)
+		return w
+	}
+	w.byTags = true
+	return w
+}
+
+// choose picks the tag offered under the container's tag policy from the
+// tags listed.
+func (w *watch) choose(lk *lookup) {
+	if !w.byTags {
+		return
+	}
+	r := lk.tagsOf(w.ref)
+	if r.err != nil {
+		w.note = fmt.Sprintf("cannot list the tags of %s (%v): following the tag's digest", w.ref.Repository, r.err)
+		return
+	}
+	w.sel = w.rules.Select(w.ref.Tag, r.tags)
+	if w.sel.Latest != w.sel.Tag {
+		w.note = fmt.Sprintf("%s is out, beyond the %s policy", w.sel.Latest, w.sel.Policy)
+	}
+	if w.sel.Tag == "" {
+		return
+	}
+	// The digest is not known yet; the pinned form is written once it is.
+	to, err := offerReference(Reference{Normal: tagOnly(w.ref)}, w.sel.Tag, "")
+	if err != nil {
+		w.note = fmt.Sprintf("offered tag %q: %v", w.sel.Tag, err)
+		return
+	}
+	w.moveTo = to
+}
+
+// standingOf decides one container's status and offer from what the
+// registry and the local images say.
+func (e *Engine) standingOf(w *watch, lk *lookup, local localImages) ContainerStatus {
+	c := w.c
+	cs := ContainerStatus{Container: c, AutoUpdate: e.opts.AutoUpdate(c), Policy: w.sel.Policy, Unit: e.unitOf(c)}
+	running := local.byID[c.ImageID]
+	switch {
+	case taskReason(c) != "":
+		cs.Status, cs.Reason = StatusUnknown, taskReason(c)
+		cs.LocalDigest = digestFromAny(running)
+		cs.AutoUpdate = false
+		cs.Policy = ""
+		return cs
+	case w.parseErr != nil:
+		cs.Status, cs.Reason = StatusUnknown, w.parseErr.Error()
+		cs.LocalDigest = digestFromAny(running)
+		cs.AutoUpdate = false
+		cs.Policy = ""
+		return cs
+	case w.labelErr != nil:
+		cs.Status, cs.Reason = StatusUnknown, w.labelErr.Error()
+		cs.LocalDigest = digestFor(running.RepoDigests, w.ref.Repository)
+		cs.Policy = ""
+		return cs
+	}
+	cs.Pinned = w.ref.Pinned()
+	cs.CurrentVersion = currentVersion(w.ref, running, w.sel.Policy != policy.Digest)
+	cs.Note = w.note
+	own := lk.digestOf(w.ref)
+	switch {
+	case c.IsService():
+		// The digest Swarm pins is its own, not a person's: a service
+		// follows its tag.
+		cs = serviceStanding(cs, own)
+		if cs.Status == StatusOutdated {
+			cs.Offer = &Offer{Reference: w.ref.Normal, Ref: w.ref, Digest: own.digest}
+		}
+		return cs
+	case cs.Pinned:
+		cs.LocalDigest = w.ref.Digest
+		switch {
+		case own.err != nil:
+			cs.Status, cs.Reason = StatusUnknown, own.err.Error()
+		case own.digest == w.ref.Digest:
+			cs.Status = StatusUpToDate
+		default:
+			cs.Status = StatusOutdated
+			cs.Offer = newOffer(w.ref, w.ref.Tag, own.digest)
+		}
+	default:
+		cs = standing(cs, w.ref, own, local)
+		if cs.Status == StatusOutdated {
+			cs.Offer = &Offer{Reference: w.ref.Normal, Ref: w.ref, Digest: own.digest}
+		}
+	}
+	if w.moveTo.Normal == "" {
+		return cs
+	}
+	moved := lk.digestOf(w.moveTo)
+	if moved.err != nil {
+		cs.Note = fmt.Sprintf("%s is offered, but its digest is unknown (%v)", w.sel.Tag, moved.err)
+		return cs
+	}
+	cs.Status, cs.Reason = StatusOutdated, ""
+	cs.Offer = newOffer(w.ref, w.sel.Tag, moved.digest)
+	if tagged, ok := local.byRef[w.moveTo.Normal]; ok && !cs.Pinned {
+		cs.Pulled = slices.Contains(digestsFor(tagged.RepoDigests, w.ref.Repository), moved.digest)
+	} else {
+		cs.Pulled = false
+	}
+	return cs
+}
+
+// newOffer is the offer of tag at digest to a container on ref.
+func newOffer(ref Reference, tag, digest string) *Offer {
+	to, err := offerReference(ref, tag, digest)
+	if err != nil {
+		return nil
+	}
+	return &Offer{Reference: to.Normal, Ref: to, Digest: digest}
+}
+
 // standing decides one container's status from what the registry and the
-// local images say.
+// local images say of the tag it runs.
 func standing(cs ContainerStatus, ref Reference, remote remoteResult, local localImages) ContainerStatus {
 	running := local.byID[cs.Container.ImageID]
 	cs.LocalDigest = digestFor(running.RepoDigests, ref.Repository)
@@ -137,70 +358,14 @@ func standing(cs ContainerStatus, ref Reference, remote remoteResult, local loca
 	return cs
 }
 
-type remoteResult struct {
-	digest string
-	err    error
-}
-
-// remoteDigests asks the registry once per distinct reference, concurrently,
-// with at most ChecksPerHost requests in flight per registry host.
-func (e *Engine) remoteDigests(ctx context.Context, refs map[string]Reference, known map[string]string) map[string]remoteResult {
-	out := make(map[string]remoteResult, len(refs))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	hosts := map[string]chan struct{}{}
-	if x, ok := e.reg.(Expecter); ok {
-		var asked []string
-		for key, ref := range refs {
-			if known[key] == "" {
-				asked = append(asked, ref.Normal)
-			}
-		}
-		x.Expect(asked)
-	}
-	for key, ref := range refs {
-		if d, ok := known[key]; ok && d != "" {
-			mu.Lock()
-			out[key] = remoteResult{digest: d}
-			mu.Unlock()
-			continue
-		}
-		sem := hosts[ref.Host]
-		if sem == nil {
-			sem = make(chan struct{}, e.opts.ChecksPerHost)
-			hosts[ref.Host] = sem
-		}
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				mu.Lock()
-				out[key] = remoteResult{err: ctx.Err()}
-				mu.Unlock()
-				return
-			}
-			d, err := e.reg.Digest(ctx, ref.Normal)
-			<-sem
-			if err != nil {
-				e.log.Debug("registry check failed", "image", ref.Normal, "err", err)
-			}
-			mu.Lock()
-			out[key] = remoteResult{digest: d, err: err}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return out
-}
-
 type localImages struct {
 	byID  map[string]Image
 	byRef map[string]Image
 }
 
 // localImages inspects each distinct image the containers run, and each
-// distinct tag they name, concurrently.
-func (e *Engine) localImages(ctx context.Context, containers []Container, refs map[string]Reference) localImages {
+// reference in refs, concurrently.
+func (e *Engine) localImages(ctx context.Context, containers []Container, refs map[string]bool) localImages {
 	li := localImages{byID: map[string]Image{}, byRef: map[string]Image{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -269,7 +434,12 @@ func selectNamed(cs []Container, names []string) ([]Container, error) {
 // IsNotFound reports whether err says a container or image does not exist.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
-// Containers lists the containers on the runtime; all includes stopped ones.
+// Containers lists the containers on the runtime, and the services when it
+// is a Swarm manager; all includes stopped ones.
 func (e *Engine) Containers(ctx context.Context, all bool) ([]Container, error) {
-	return e.rt.Containers(ctx, all)
+	cs, err := e.rt.Containers(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	return e.withServices(ctx, cs, all), nil
 }

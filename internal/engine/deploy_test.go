@@ -35,9 +35,9 @@ func TestDeployByDigest(t *testing.T) {
 	}
 }
 
-// A container pinned to a digest is not looked up by a check: nothing
-// newer can be found for it, and the reason says so.
-func TestCheckLeavesPinnedContainersUnknown(t *testing.T) {
+// A container pinned to a digest without a tag is not looked up by a
+// check: there is no tag to follow, and the reason says so.
+func TestCheckLeavesTaglessPinnedContainersUnknown(t *testing.T) {
 	rt, reg, e := world(t)
 	pinned := "127.0.0.1:5000/app@" + digestV1
 	rt.addImage(pinned, "sha256:img1", digestV1)
@@ -50,7 +50,7 @@ func TestCheckLeavesPinnedContainersUnknown(t *testing.T) {
 		t.Fatalf("check: got %+v, want one group with app", rep.Groups)
 	}
 	cs := rep.Groups[0].Containers[0]
-	if cs.Status != StatusUnknown || !strings.Contains(cs.Reason, "is pinned to a digest: there is no newer image to look for") || cs.AutoUpdate {
+	if cs.Status != StatusUnknown || !strings.Contains(cs.Reason, "is pinned to a digest with no tag: there is no newer image to look for") || cs.AutoUpdate {
 		t.Errorf("app pinned to %s: got status %s, reason %q, auto-update %v; want unknown, the pinned reason, off", digestV1, cs.Status, cs.Reason, cs.AutoUpdate)
 	}
 	if len(reg.requests) != 0 {

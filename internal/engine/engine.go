@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/policy"
 )
 
 // Options tune the engine. Zero values take the documented defaults.
@@ -75,10 +77,23 @@ type Options struct {
 	// Holds keeps the versions not to be applied again (rolled back, or
 	// skipped by a person). Optional.
 	Holds Holds
+	// Policy is the version policy of containers without a policy label.
+	// Default digest: follow the tag's digest.
+	Policy policy.Policy
+	// CooldownDelay is how old an offered version must be before a pass or
+	// request applies it unless forced, for containers without a cooldown
+	// label. Default 0: none.
+	CooldownDelay time.Duration
+	// Sightings remembers when offered versions were first seen, for the
+	// cooldown. Optional.
+	Sightings Sightings
 	// CallTimeout bounds each engine call a swap makes, so a wedged engine
 	// cannot hold a container's lock for ever. A stop gets the container's
 	// stop timeout on top. Default 2 min.
 	CallTimeout time.Duration
+	// ServicePoll is how often a Swarm service's update status is read
+	// while cutover follows it. Default 1 s.
+	ServicePoll time.Duration
 	// AtomicProjects makes every Compose project an atomic unit, as the
 	// label atomic=true does for one: its containers are updated together,
 	// and go back together when one fails. A container labelled
@@ -131,6 +146,12 @@ func (o Options) withDefaults() Options {
 	if o.LateCreate <= 0 {
 		o.LateCreate = 5 * time.Second
 	}
+	if o.Policy == "" {
+		o.Policy = policy.Digest
+	}
+	if o.ServicePoll <= 0 {
+		o.ServicePoll = time.Second
+	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 2 * time.Minute
 	}
@@ -168,6 +189,8 @@ type Engine struct {
 	workMu  sync.Mutex
 	closing bool
 	work    sync.WaitGroup
+	// services is the runtime's Swarm side, nil when it has none.
+	services Services
 }
 
 // New returns an engine over a runtime and a registry. hist may be nil.
@@ -176,11 +199,15 @@ func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options)
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts = opts.withDefaults()
-	return &Engine{
+	e := &Engine{
 		rt: bounded{rt: rt, timeout: opts.CallTimeout}, reg: reg, hist: hist, log: log, opts: opts,
 		busy: make(chan struct{}, opts.Swaps),
 		down: make(chan struct{}, opts.Outages),
 	}
+	if s, ok := rt.(Services); ok {
+		e.services = boundedServices{s: s, timeout: opts.CallTimeout}
+	}
+	return e
 }
 
 // ErrShuttingDown is the reason of a swap refused because Drain was called.

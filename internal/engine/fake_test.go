@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cutover/cutover/internal/release"
 )
 
 // fakeRuntime is an in-memory engine that behaves like the real one where
@@ -38,6 +40,8 @@ type fakeRuntime struct {
 	// active counts swaps in flight per name, to catch overlaps.
 	active  map[string]int
 	overlap atomic.Bool
+	// swarm, when set, runs Swarm services (fake_swarm_test.go).
+	swarm *fakeSwarm
 }
 
 // fault fails calls of op on a container (by name or id; "" for any) times
@@ -500,6 +504,68 @@ type fakeRegistry struct {
 	digests  map[string]string
 	errs     map[string]error
 	requests map[string]int
+	// auth is what Auth answers for every reference.
+	auth Auth
+}
+
+// fakeCatalog is a fakeRegistry that also lists tags (by repository) and
+// serves image configurations (by "repository@digest"), counting both.
+type fakeCatalog struct {
+	*fakeRegistry
+	tags          map[string][]string
+	tagErrs       map[string]error
+	images        map[string]release.Image
+	tagRequests   map[string]int
+	imageRequests map[string]int
+}
+
+func newFakeCatalog(reg *fakeRegistry) *fakeCatalog {
+	return &fakeCatalog{fakeRegistry: reg, tags: map[string][]string{}, tagErrs: map[string]error{}, images: map[string]release.Image{},
+		tagRequests: map[string]int{}, imageRequests: map[string]int{}}
+}
+
+func (c *fakeCatalog) Tags(_ context.Context, ref string) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	repo := repositoryOf(ref)
+	c.tagRequests[repo]++
+	if err := c.tagErrs[repo]; err != nil {
+		return nil, err
+	}
+	return append([]string(nil), c.tags[repo]...), nil
+}
+
+func (c *fakeCatalog) Image(_ context.Context, ref string) (release.Image, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.imageRequests[ref]++
+	repo, digest, _ := strings.Cut(ref, "@")
+	if img, ok := c.images[repositoryOf(repo)+"@"+digest]; ok {
+		return img, nil
+	}
+	return release.Image{}, fmt.Errorf("registry answered 404 Not Found")
+}
+
+// memSightings is an in-memory Sightings.
+type memSightings struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func (s *memSightings) Sighted(_ context.Context, keys []string, now time.Time) (map[string]time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]time.Time{}
+	}
+	out := map[string]time.Time{}
+	for _, k := range keys {
+		if _, ok := s.m[k]; !ok {
+			s.m[k] = now
+		}
+		out[k] = s.m[k]
+	}
+	return out, nil
 }
 
 func (r *fakeRegistry) Digest(_ context.Context, ref string) (string, error) {
@@ -518,7 +584,7 @@ func (r *fakeRegistry) Digest(_ context.Context, ref string) (string, error) {
 	return "", fmt.Errorf("registry answered 404 Not Found")
 }
 
-func (r *fakeRegistry) Auth(context.Context, string) (Auth, error) { return Auth{}, nil }
+func (r *fakeRegistry) Auth(context.Context, string) (Auth, error) { return r.auth, nil }
 
 // memHolds is an in-memory Holds.
 type memHolds struct {

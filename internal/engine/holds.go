@@ -14,9 +14,15 @@ type Hold struct {
 	Image string
 	// Digest is the held version.
 	Digest string
-	// Reason says why, for people: "rolled back: new container exited ...".
+	// Version is the held version as people say it (Offer.Version).
+	Version string
+	// Reason says why, for people: "rolled back: new container exited ...",
+	// "skipped by admin".
 	Reason string
-	Since  time.Time
+	// By names who skipped the version; "" for a hold cutover made itself
+	// after a rollback.
+	By    string
+	Since time.Time
 }
 
 // Holds keeps holds in durable storage, one per container.
@@ -31,7 +37,7 @@ func (e *Engine) hold(ctx context.Context, c Container, o Outcome, cause error) 
 	if e.opts.Holds == nil || o.NewDigest == "" {
 		return
 	}
-	h := Hold{Container: c.Name, Image: o.Image, Digest: o.NewDigest, Reason: "rolled back: " + cause.Error(), Since: e.opts.Now()}
+	h := Hold{Container: c.Name, Image: o.Image, Digest: o.NewDigest, Version: o.NewVersion, Reason: "rolled back: " + cause.Error(), Since: e.opts.Now()}
 	if err := e.opts.Holds.Hold(context.WithoutCancel(ctx), h); err != nil {
 		e.log.Warn("cannot hold the rolled-back version; it will be tried again", "container", c.Name, "err", err)
 	}

@@ -27,7 +27,8 @@ var errHookSkip = errors.New("pre-update hook asked to skip this update (exit co
 // hook runs one lifecycle hook a container's labels name, when hooks are
 // enabled. It returns nil when there is none.
 func (e *Engine) hook(ctx context.Context, c Container, which string) (ran bool, code int, err error) {
-	if !e.opts.LifecycleHooks || !c.Running() {
+	// A service has no one container to run a hook in.
+	if !e.opts.LifecycleHooks || !c.Running() || c.IsService() {
 		return false, 0, nil
 	}
 	cmd, ok := Label(c, "lifecycle."+which)

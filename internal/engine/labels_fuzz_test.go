@@ -84,6 +84,21 @@ func FuzzLabels(f *testing.F) {
 			}
 		}
 
+		// The version labels take the same hostile values: a label is read
+		// or refused with a reason, never anything else.
+		c.Labels[LabelPrefix+"policy"] = enable
+		c.Labels[LabelPrefix+"tag.include"] = dependsOn
+		c.Labels[LabelPrefix+"tag.exclude"] = composeDeps
+		c.Labels[LabelPrefix+"cooldown"] = hookTimeout
+		if r, err := rulesOf(c, "digest"); err == nil && r.Policy == "" {
+			t.Fatalf("policy %q: got no policy and no error", enable)
+		} else if err != nil && err.Error() == "" {
+			t.Fatalf("policy %q: got an empty error", enable)
+		}
+		if d, err := cooldownOf(c, 0); err == nil && (d < 0 || d > MaxCooldown) {
+			t.Fatalf("cooldown %q: got %s, want 0 to %s", hookTimeout, d, MaxCooldown)
+		}
+
 		rt := &deadlineRuntime{fakeRuntime: newFakeRuntime()}
 		rt.addContainer(c)
 		opts := fastOptions()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/cutover/cutover/internal/release"
 )
 
 // ErrNotFound is returned by a Runtime when a container or image does not exist.
@@ -80,6 +82,19 @@ type Registry interface {
 	Digest(ctx context.Context, ref string) (string, error)
 	// Auth returns the credentials configured for ref's registry.
 	Auth(ctx context.Context, ref string) (Auth, error)
+}
+
+// Catalog is a Registry that can also list a repository's tags and read
+// an image's configuration: what tag policies, and telling what an offered
+// version is, need. Optional: without it every container follows the
+// digest of its own tag, and offers carry no version label, build time or
+// release notes.
+type Catalog interface {
+	// Tags lists the tags of ref's repository (a tag in ref is ignored).
+	Tags(ctx context.Context, ref string) ([]string, error)
+	// Image reads the configuration of the image ref names
+	// ("repo@sha256:..." for an offered version).
+	Image(ctx context.Context, ref string) (release.Image, error)
 }
 
 // Expecter is a Registry that prepares for the references a check is about

@@ -92,12 +92,13 @@ func parsePinned(s string) (Reference, error) {
 	}, nil
 }
 
-// parseTracked is ParseReference for what a check follows: a tag. A pinned
-// container has no newer image to look for, and is reported so.
+// parseTracked is ParseReference for what a check follows: a tag. A
+// container pinned to a digest is followed through its tag
+// ("repo:tag@sha256:..."); one pinned without a tag has nothing to follow.
 func parseTracked(s string) (Reference, error) {
 	ref, err := ParseReference(s)
-	if err == nil && ref.Pinned() {
-		return Reference{}, fmt.Errorf("%q is pinned to a digest: there is no newer image to look for", s)
+	if err == nil && ref.Pinned() && ref.Tag == "" {
+		return Reference{}, fmt.Errorf("%q is pinned to a digest with no tag: there is no newer image to look for", s)
 	}
 	return ref, err
 }

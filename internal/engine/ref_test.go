@@ -49,15 +49,15 @@ func TestParseReferenceRefuses(t *testing.T) {
 	}
 }
 
-// A check follows tags: a container pinned to a digest is reported, not
-// looked up, whatever its tag.
-func TestParseTrackedRefusesPinned(t *testing.T) {
+// A check follows tags: a container pinned to a digest is followed through
+// its tag, and one pinned without a tag is reported, not looked up.
+func TestParseTrackedFollowsThePinnedTag(t *testing.T) {
 	d := "sha256:" + strings.Repeat("ab", 32)
-	for _, in := range []string{"nginx@" + d, "nginx:1.27@" + d} {
-		_, err := parseTracked(in)
-		if err == nil || !strings.Contains(err.Error(), "is pinned to a digest: there is no newer image to look for") {
-			t.Errorf("parseTracked(%q): got %v, want the pinned reason", in, err)
-		}
+	if _, err := parseTracked("nginx@" + d); err == nil || !strings.Contains(err.Error(), "is pinned to a digest with no tag: there is no newer image to look for") {
+		t.Errorf("parseTracked(nginx@%s): got %v, want the pinned reason", d, err)
+	}
+	if ref, err := parseTracked("nginx:1.27@" + d); err != nil || ref.Normal != "nginx:1.27@"+d || tagOnly(ref) != "nginx:1.27" || ref.Digest != d {
+		t.Errorf("parseTracked(nginx:1.27@%s): got %+v, %v; want it followed through nginx:1.27", d, ref, err)
 	}
 	if ref, err := parseTracked("nginx:1.27"); err != nil || ref.Normal != "nginx:1.27" {
 		t.Errorf("parseTracked(nginx:1.27): got %+v, %v; want it parsed", ref, err)

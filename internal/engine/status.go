@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/cutover/cutover/internal/policy"
+)
 
 // Status says whether a container, or a group of them, runs the newest image.
 type Status string
@@ -27,6 +31,22 @@ type ContainerStatus struct {
 	// Held, when set, is why the version offered is not applied: it was
 	// rolled back, or skipped.
 	Held *Hold
+	// Policy is the version policy that applies: the container's label or
+	// the default, digest when its tag has no version shape; "" when the
+	// container cannot be followed.
+	Policy policy.Policy
+	// CurrentVersion is the version the container runs: its tag under a tag
+	// policy, else its image's version label, else its tag.
+	CurrentVersion string
+	// Offer is the newer version there is, nil when there is none.
+	Offer *Offer
+	// Pinned is set for a container started on a digest
+	// ("repo:tag@sha256:..."): never updated unless asked for by name.
+	Pinned bool
+	// Note says, in a few words, why the offered version waits (a hold, a
+	// pin, the cooldown) or why no version is offered the way the policy
+	// asks (a tag with no version number, a newer version out of range).
+	Note string
 	// Unit names the atomic unit (Compose project) the container is a
 	// member of, "" for none; Joined says it was checked only because
 	// another member was.
@@ -48,6 +68,8 @@ type Group struct {
 type Report struct {
 	Groups    []Group
 	CheckedAt time.Time
+	// Remote is what the registries answered, for a resync to reuse.
+	Remote Remote
 }
 
 // groupStatus folds the containers' statuses into the group's.
@@ -91,3 +113,17 @@ func ShortID(id string) string {
 	}
 	return id
 }
+
+// Why is what a person reads beside a container's status: why it is
+// unknown, else why the offered version waits or why none is offered the
+// way the policy asks; "" when nothing needs saying.
+func (cs ContainerStatus) Why() string {
+	if cs.Reason != "" {
+		return cs.Reason
+	}
+	return cs.Note
+}
+
+// Skipped reports whether a person skipped the offered version (a hold
+// cutover made after a rollback is not a skip).
+func (cs ContainerStatus) Skipped() bool { return cs.Held != nil && cs.Held.By != "" }

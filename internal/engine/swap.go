@@ -25,7 +25,7 @@ const (
 func (e *Engine) swap(ctx context.Context, s Step, so swapOptions, sink Sink) Outcome {
 	unlock, err := e.locks.lock(ctx, s.Container.Name)
 	if err != nil {
-		return Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, Result: ResultSkipped, Err: err}
+		return Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion, Result: ResultSkipped, Err: err}
 	}
 	defer unlock()
 	return e.swapLocked(ctx, s, so, sink)
@@ -44,6 +44,11 @@ type swapOptions struct {
 	// noRestart hands the container to its process manager instead of
 	// creating a new one (ApplyOptions.NoRestart).
 	noRestart bool
+	// retag makes a step that names another reference than the container's
+	// (a tag or pin a check offered) recreate the container even when both
+	// name the same image: its reference is what changes. A deploy leaves
+	// a container that already runs the image alone.
+	retag bool
 	// image is the id of the image the new container must run; the
 	// reference it is created with is pointed at it first. Empty: whatever
 	// the reference names.
@@ -78,9 +83,13 @@ func (e *Engine) pointTag(ctx context.Context, ref, id string) error {
 // decides from the container as it is now, since it may have changed while
 // the lock was awaited.
 func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Sink) Outcome {
+	if s.Container.IsService() {
+		// Swarm replaces a service's tasks itself, when asked to.
+		return e.updateService(ctx, s, sink)
+	}
 	start := e.opts.Now()
 	name := s.Container.Name
-	o := Outcome{Container: name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest}
+	o := Outcome{Container: name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion}
 	finish := func(r Result, err error) Outcome {
 		o.Result, o.Err, o.Duration = r, err, e.opts.Now().Sub(start)
 		e.record(ctx, o)
@@ -158,6 +167,12 @@ func (e *Engine) examine(ctx context.Context, s Step, so *swapOptions, o *Outcom
 	if reason := refusal(old, so.force); reason != "" {
 		return old, ResultSkipped, errors.New(reason)
 	}
+	move := so.retag && !SameReference(s.Container.Image, s.Image)
+	if move && old.Image != s.Container.Image {
+		// Someone else moved it (a deploy) since the check: this step would
+		// undo that.
+		return old, ResultSkipped, fmt.Errorf("its image changed from %s to %s since the check; not moved to %s", s.Container.Image, old.Image, s.Image)
+	}
 	img, err := e.plannedImage(ctx, s)
 	if err != nil {
 		return old, ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err)
@@ -165,7 +180,9 @@ func (e *Engine) examine(ctx context.Context, s Step, so *swapOptions, o *Outcom
 	if d := digestFor(img.RepoDigests, s.Ref.Repository); d != "" {
 		o.NewDigest = d
 	}
-	if img.ID == old.ImageID && !so.force {
+	// A move to another tag or pin changes the container's reference even
+	// when both name the same image.
+	if img.ID == old.ImageID && !so.force && !move {
 		return old, ResultFresh, nil
 	}
 	so.image = img.ID

@@ -6,10 +6,17 @@ import "time"
 // newer image. The runtime adapter fills it; the engine never sees the
 // engine API's own types.
 type Container struct {
+	// Kind is a container unless the runtime says it is a Swarm service.
+	Kind    Kind
 	ID      string
 	Name    string // without the leading slash
 	Image   string // the reference the user asked for, as configured
 	ImageID string // the image it actually runs
+	// Digest is the manifest digest a service's spec pins its image to,
+	// what its tasks run; "" for a container, whose ImageID says.
+	Digest string
+	// Service describes a Swarm service; nil for a container.
+	Service *ServiceInfo
 	Labels  map[string]string
 	State   State
 	// RestartCount counts the engine's restarts of this container.
@@ -79,6 +86,9 @@ type Image struct {
 	// RepoDigests are "repository@sha256:..." entries, one per repository the
 	// image was pulled from or pushed to.
 	RepoDigests []string
+	// Labels are the image's own labels (the version a container runs is
+	// read from them).
+	Labels map[string]string
 }
 
 // Auth is what a registry needs to let a pull through.

@@ -45,7 +45,7 @@ func (e *Engine) deployUnit(ctx context.Context, step Step, req DeployRequest, l
 			others = append(others, o)
 		}
 	}
-	report, err := e.CheckContainers(ctx, others, nil)
+	report, err := e.CheckContainers(ctx, others, Remote{})
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -59,7 +59,7 @@ func (e *Engine) deployUnit(ctx context.Context, step Step, req DeployRequest, l
 	// The deployed container is the member asked for: it goes, and takes
 	// the others along.
 	self := unitMember{g: Group{Image: step.Image, Ref: step.Ref}, cs: ContainerStatus{Container: step.Container, Status: StatusOutdated, Pulled: true, Unit: unit}}
-	p := planUnit(Plan{}, unit, append([]unitMember{self}, ms...), PlanOptions{Explicit: true, Force: req.Force})
+	p := planUnit(Plan{}, unit, append([]unitMember{self}, ms...), PlanOptions{Explicit: true, Force: req.Force}, e.opts.Now())
 	for _, s := range p.Skipped {
 		if s.Container.ID == step.Container.ID {
 			return Outcome{}, fmt.Errorf("container '%s' is not swapped: %s: %w", step.Container.Name, s.Reason, ErrRefused)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // unitMember is a container of an atomic unit as a check saw it.
@@ -24,7 +25,7 @@ type unitMember struct {
 //     whole unit back: a unit never goes forward in part;
 //   - a member checked only because another was (Joined) is left out of the
 //     plan when its unit does not go.
-func planUnits(p Plan, report Report, opts PlanOptions) Plan {
+func planUnits(p Plan, report Report, opts PlanOptions, now time.Time) Plan {
 	units := map[string][]unitMember{}
 	for _, g := range report.Groups {
 		for _, cs := range g.Containers {
@@ -49,13 +50,13 @@ func planUnits(p Plan, report Report, opts PlanOptions) Plan {
 	p.Fresh = slices.DeleteFunc(p.Fresh, func(c Container) bool { return in[c.ID] })
 	sort.Strings(names)
 	for _, u := range names {
-		p = planUnit(p, u, units[u], opts)
+		p = planUnit(p, u, units[u], opts, now)
 	}
 	return p
 }
 
 // planUnit adds one atomic unit's members to p.
-func planUnit(p Plan, unit string, ms []unitMember, opts PlanOptions) Plan {
+func planUnit(p Plan, unit string, ms []unitMember, opts PlanOptions, now time.Time) Plan {
 	type judged struct {
 		unitMember
 		reason string
@@ -82,13 +83,13 @@ func planUnit(p Plan, unit string, ms []unitMember, opts PlanOptions) Plan {
 			// Not asked for: it goes only along with the others.
 			o.Explicit, o.Periodic = false, false
 		}
-		j := judged{unitMember: m, reason: holdReason(cs, o)}
+		j := judged{unitMember: m, reason: holdReason(cs, o, now)}
 		outdated = append(outdated, j)
 		switch {
 		case j.reason == "":
 			goes = append(goes, j)
 			trigger = trigger || !cs.Joined
-		case blocksUnit(cs, o):
+		case blocksUnit(cs, o, now):
 			if blocker == nil {
 				blocker = &outdated[len(outdated)-1]
 			}
@@ -133,10 +134,10 @@ func planUnit(p Plan, unit string, ms []unitMember, opts PlanOptions) Plan {
 
 // blocksUnit reports whether an outdated member that holdReason keeps back
 // cannot go now, and so holds its whole unit back.
-func blocksUnit(cs ContainerStatus, opts PlanOptions) bool {
+func blocksUnit(cs ContainerStatus, opts PlanOptions, now time.Time) bool {
 	noPull, _ := LabelBool(cs.Container, "no-pull")
 	return refusal(cs.Container, opts.Force) != "" ||
-		(cs.Held != nil && !opts.Explicit) ||
+		offerBlock(cs, opts, now) != "" ||
 		((noPull || opts.NoPull) && !cs.Pulled)
 }
 

@@ -36,16 +36,27 @@ type LastErrors interface {
 	ErrorsVersion() uint64
 }
 
-// Updater starts updates of the named containers in the background.
+// Updater starts updates of the named containers in the background. force
+// applies versions still in their cooldown, and swaps paused containers.
 type Updater interface {
-	UpdateNow(names []string) error
+	UpdateNow(names []string, force bool) error
 }
 
 // UpdaterFunc adapts a function to Updater.
-type UpdaterFunc func(names []string) error
+type UpdaterFunc func(names []string, force bool) error
 
 // UpdateNow implements Updater.
-func (f UpdaterFunc) UpdateNow(names []string) error { return f(names) }
+func (f UpdaterFunc) UpdateNow(names []string, force bool) error { return f(names, force) }
+
+// Skipper keeps the versions a person chose to skip, and shows them in the
+// statuses at once.
+type Skipper interface {
+	// Skip skips the version offered to the container named name; its
+	// error matches engine.ErrNoOffer when none is.
+	Skip(ctx context.Context, name, by string) (engine.Hold, error)
+	// Unskip undoes a skip, or releases the hold a rollback put.
+	Unskip(ctx context.Context, name string) error
+}
 
 // ToggleStore persists auto-update choices, keyed by container name.
 type ToggleStore interface {
@@ -82,6 +93,8 @@ type Dashboard struct {
 	// so a toggle shows at once rather than at the next check.
 	AutoUpdate func(engine.Container) bool
 	History    HistoryStore
+	// Skips, when set, serves POST and DELETE /api/images/{id}/skip.
+	Skips Skipper
 	// Errors, when set, fills each container's "error" with its last
 	// update's failure.
 	Errors     LastErrors

@@ -83,7 +83,7 @@ func TestDashboardEvents(t *testing.T) {
 	events := readEvents(t, e)
 
 	first := next(t, events, "images")
-	want := `{"checked_at":"2026-03-04T05:06:07Z","images":[{"image":"nginx:latest","remote_digest":"sha256:2222222222","status":"outdated","containers":[{"container_id":"3d4c5b6a7f8e","container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":false}]}]}`
+	want := `{"checked_at":"2026-03-04T05:06:07Z","images":[{"image":"nginx:latest","remote_digest":"sha256:2222222222","status":"outdated","containers":[{"container_id":"3d4c5b6a7f8e","container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":false,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""}]}]}`
 	if first.data != want {
 		t.Errorf("first images event:\ngot  %s\nwant %s", first.data, want)
 	}

@@ -104,16 +104,25 @@ func (f *fakeStatuses) set(r engine.Report) {
 }
 
 type fakeUpdater struct {
-	mu    sync.Mutex
-	calls [][]string
-	err   error
+	mu     sync.Mutex
+	calls  [][]string
+	forced []bool
+	err    error
 }
 
-func (f *fakeUpdater) UpdateNow(names []string) error {
+func (f *fakeUpdater) UpdateNow(names []string, force bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, slices.Clone(names))
+	f.forced = append(f.forced, force)
 	return f.err
+}
+
+// gotForced says, per update asked for, whether it was forced.
+func (f *fakeUpdater) gotForced() []bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.forced)
 }
 
 func (f *fakeUpdater) got() [][]string {
@@ -219,6 +228,7 @@ type env struct {
 	updater  *fakeUpdater
 	toggles  *fakeToggles
 	pruner   *fakePruner
+	skips    *fakeSkips
 	clock    *clock
 	password string
 	// dashboard is what the server was built with.
@@ -238,6 +248,8 @@ type envOptions struct {
 	pruneRelease chan struct{}
 	// budget replaces the Docker Hub budget of the example.
 	budget *ratelimit.Budget
+	// noSkips leaves the dashboard without skips.
+	noSkips bool
 }
 
 // deafTracker is a tracker whose subscribers never hear anything.
@@ -293,6 +305,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	if o.budget != nil {
 		dash.PullBudget = fakeBudget{*o.budget}
+	}
+	if !o.noSkips {
+		e.skips = &fakeSkips{statuses: e.statuses}
+		dash.Skips = e.skips
 	}
 	e.dashboard = dash
 	h := httpapi.New(httpapi.Deps{Key: apikey.Given(testKey, "test"), Dashboard: dash}).Handler()

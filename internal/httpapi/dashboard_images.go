@@ -33,6 +33,13 @@ type containerItemJSON struct {
 	Status        engine.Status `json:"status"`
 	AutoUpdate    bool          `json:"auto_update"`
 	Error         string        `json:"error,omitempty"`
+	// Beyond Image Watch's shape: the container's state as the engine
+	// reports it (running, exited, paused, restarting, created, dead),
+	// whether it is a container or a Swarm service, and the versions it
+	// runs and is offered.
+	State engine.State `json:"state"`
+	Kind  engine.Kind  `json:"kind"`
+	itemVersionsJSON
 }
 
 type pullProgressJSON struct {
@@ -61,12 +68,15 @@ func (d *dashboard) imageGroups(r engine.Report) []imageGroupJSON {
 				continue
 			}
 			gj.Containers = append(gj.Containers, containerItemJSON{
-				ContainerID:   engine.ShortID(c.ID),
-				ContainerName: strings.TrimPrefix(c.Name, "/"),
-				LocalDigest:   engine.ShortDigest(cs.LocalDigest),
-				Status:        cs.Status,
-				AutoUpdate:    d.AutoUpdate(c),
-				Error:         d.lastError(c.Name),
+				ContainerID:      engine.ShortID(c.ID),
+				ContainerName:    strings.TrimPrefix(c.Name, "/"),
+				LocalDigest:      engine.ShortDigest(cs.LocalDigest),
+				Status:           cs.Status,
+				AutoUpdate:       d.AutoUpdate(c),
+				Error:            d.lastError(c.Name),
+				State:            c.State,
+				Kind:             engine.KindOf(c),
+				itemVersionsJSON: itemVersions(cs, r.CheckedAt),
 			})
 		}
 		if len(gj.Containers) == 0 {
@@ -161,8 +171,10 @@ func (d *dashboard) imageAction(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "update":
 		if allow(w, r, http.MethodPost) {
-			d.updateOne(w, id)
+			d.updateOne(w, r, id)
 		}
+	case "skip":
+		d.skip(w, r, id)
 	case "auto-update":
 		if allow(w, r, http.MethodPost) {
 			d.toggle(w, r, id)
@@ -176,7 +188,12 @@ func (d *dashboard) imageAction(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (d *dashboard) updateOne(w http.ResponseWriter, id string) {
+func (d *dashboard) updateOne(w http.ResponseWriter, r *http.Request, id string) {
+	var req forceRequest
+	if err := decodeUpdate(w, r, &req, true); err != nil {
+		textError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	cs, ok := d.find(id)
 	if !ok && d.Progress.Busy(id) {
 		// Mid-swap the container is briefly under another name: the update
@@ -188,12 +205,12 @@ func (d *dashboard) updateOne(w http.ResponseWriter, id string) {
 		textError(w, http.StatusNotFound, "container not found")
 		return
 	}
-	d.start(w, []engine.Container{cs.Container})
+	d.start(w, []engine.Container{cs.Container}, req.Force)
 }
 
 // start updates the containers not already being updated, and answers
 // "updating" either way: the update asked for is under way.
-func (d *dashboard) start(w http.ResponseWriter, cs []engine.Container) {
+func (d *dashboard) start(w http.ResponseWriter, cs []engine.Container, force bool) {
 	var names []string
 	var todo []engine.Container
 	for _, c := range cs {
@@ -204,7 +221,7 @@ func (d *dashboard) start(w http.ResponseWriter, cs []engine.Container) {
 	}
 	if len(names) > 0 {
 		d.remember(todo...)
-		if err := d.Updater.UpdateNow(names); err != nil {
+		if err := d.Updater.UpdateNow(names, force); err != nil {
 			d.s.deps.Log.Warn("dashboard update not started", "containers", names, "err", err)
 			textError(w, http.StatusServiceUnavailable, "update not started: "+err.Error())
 			return
@@ -274,11 +291,10 @@ func (d *dashboard) groupUpdate(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
 	}
+	var force bool
 	if image == "" {
-		var req struct {
-			Image string `json:"image"`
-		}
-		if err := decodeBody(w, r, &req, false); err != nil {
+		var req groupUpdateRequest
+		if err := decodeUpdate(w, r, &req, false); err != nil {
 			textError(w, http.StatusBadRequest, err.Error())
 			return
 		}
@@ -286,6 +302,14 @@ func (d *dashboard) groupUpdate(w http.ResponseWriter, r *http.Request) {
 			textError(w, http.StatusBadRequest, `missing field "image"`)
 			return
 		}
+		force = req.Force
+	} else {
+		var req forceRequest
+		if err := decodeUpdate(w, r, &req, true); err != nil {
+			textError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		force = req.Force
 	}
 	want := image
 	if ref, err := engine.ParseReference(image); err == nil {
@@ -307,7 +331,7 @@ func (d *dashboard) groupUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.SortFunc(cs, func(a, b engine.Container) int { return cmp.Compare(a.Name, b.Name) })
-	d.start(w, cs)
+	d.start(w, cs, force)
 }
 
 func progressOf(p daemon.Progress) pullProgressJSON {

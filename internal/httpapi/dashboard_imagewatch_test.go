@@ -91,21 +91,24 @@ func TestDashboardContainerError(t *testing.T) {
 		before, _, _ := strings.Cut(after, "}")
 		return before
 	}
-	const plain = `"local_digest":"sha256:1111111111","status":"outdated","auto_update":false`
-	if got := item(); got != plain {
-		t.Errorf("before any update: got %s, want %s", got, plain)
+	const (
+		plain = `"local_digest":"sha256:1111111111","status":"outdated","auto_update":false`
+		state = `,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`
+	)
+	if got := item(); got != plain+state {
+		t.Errorf("before any update: got %s, want %s", got, plain+state)
 	}
 	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseFailed, Err: errors.New(`pull nginx:latest: manifest unknown`)})
-	if got, want := item(), plain+`,"error":"pull nginx:latest: manifest unknown"`; got != want {
+	if got, want := item(), plain+`,"error":"pull nginx:latest: manifest unknown"`+state; got != want {
 		t.Errorf("after a failed update: got %s, want %s", got, want)
 	}
 	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseRolledBack, Err: errors.New("new container exited with code 1")})
-	if got, want := item(), plain+`,"error":"new container exited with code 1 (rolled back)"`; got != want {
+	if got, want := item(), plain+`,"error":"new container exited with code 1 (rolled back)"`+state; got != want {
 		t.Errorf("after a rolled back update: got %s, want %s", got, want)
 	}
 	e.tracker.Emit(engine.Event{Container: "nginx", Phase: engine.PhaseDone})
-	if got := item(); got != plain {
-		t.Errorf("after a successful update: got %s, want %s", got, plain)
+	if got := item(); got != plain+state {
+		t.Errorf("after a successful update: got %s, want %s", got, plain+state)
 	}
 }
 

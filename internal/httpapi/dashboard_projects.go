@@ -97,6 +97,11 @@ func (d *dashboard) projectAction(w http.ResponseWriter, r *http.Request) {
 	if !allow(w, r, http.MethodPost) {
 		return
 	}
+	var req forceRequest
+	if err := decodeUpdate(w, r, &req, true); err != nil {
+		textError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	var cs []engine.Container
 	for _, g := range d.Statuses.Report().Groups {
 		for _, c := range g.Containers {
@@ -110,5 +115,5 @@ func (d *dashboard) projectAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.SortFunc(cs, func(a, b engine.Container) int { return cmp.Compare(a.Name, b.Name) })
-	d.start(w, cs)
+	d.start(w, cs, req.Force)
 }

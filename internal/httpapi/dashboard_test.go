@@ -21,7 +21,7 @@ func TestDashboardExamples(t *testing.T) {
 		want               string
 	}{
 		{"GET", "/api/images", "",
-			`[{"image":"nginx:latest","remote_digest":"sha256:2222222222","status":"outdated","containers":[{"container_id":"3d4c5b6a7f8e","container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":false}]}]`},
+			`[{"image":"nginx:latest","remote_digest":"sha256:2222222222","status":"outdated","containers":[{"container_id":"3d4c5b6a7f8e","container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":false,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""}]}]`},
 		{"GET", "/api/images/3d4c5b6a7f8e/progress", "",
 			`{"layer":"a3ed95caeb02","current":1048576,"total":8388608,"percent":12,"status":"Downloading"}`},
 		{"POST", "/api/images/3d4c5b6a7f8e/auto-update", `{"auto_update":true}`, `{"auto_update":true}`},
@@ -202,7 +202,7 @@ func TestDashboardToggle(t *testing.T) {
 		t.Errorf("stored toggle of nginx: got %v (set %v), want true, keyed by name", on, set)
 	}
 	r := e.do(t, "GET", "/api/images", "", bearer)
-	if !strings.Contains(r.body, `"container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":true`) {
+	if !strings.Contains(r.body, `"container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":true,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""`) {
 		t.Errorf("list after toggle: got %s, want auto_update true for nginx", r.body)
 	}
 }
@@ -241,11 +241,11 @@ func TestDashboardListOrderAndStatuses(t *testing.T) {
 	e := newEnv(t, envOptions{report: groupReport()})
 	r := e.do(t, "GET", "/api/images", "", bearer)
 	want := `[{"image":"127.0.0.1:5000/team/app:1.2","remote_digest":"sha256:2222222222","status":"partial","containers":[` +
-		`{"container_id":"aaaaaaaaaaaa","container_name":"app-a","local_digest":"sha256:2222222222","status":"uptodate","auto_update":false},` +
-		`{"container_id":"dddddddddddd","container_name":"app-b","local_digest":"unknown","status":"outdated","auto_update":false},` +
-		`{"container_id":"cccccccccccc","container_name":"app-c","local_digest":"sha256:1111111111","status":"outdated","auto_update":false}]},` +
+		`{"container_id":"aaaaaaaaaaaa","container_name":"app-a","local_digest":"sha256:2222222222","status":"uptodate","auto_update":false,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""},` +
+		`{"container_id":"dddddddddddd","container_name":"app-b","local_digest":"unknown","status":"outdated","auto_update":false,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""},` +
+		`{"container_id":"cccccccccccc","container_name":"app-c","local_digest":"sha256:1111111111","status":"outdated","auto_update":false,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""}]},` +
 		`{"image":"nginx:latest","remote_digest":"sha256:2222222222","status":"outdated","containers":[` +
-		`{"container_id":"3d4c5b6a7f8e","container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":false}]}]` + "\n"
+		`{"container_id":"3d4c5b6a7f8e","container_name":"nginx","local_digest":"sha256:1111111111","status":"outdated","auto_update":false,"state":"running","kind":"container","current_version":"","offered_version":"","offered_reference":"","offered_digest":"","skipped":false,"held":false,"held_reason":"","pinned":false,"release_url":"","policy":"","reason":""}]}]` + "\n"
 	if r.status != http.StatusOK || r.body != want {
 		t.Errorf("got %d\n%s\nwant\n%s", r.status, r.body, want)
 	}

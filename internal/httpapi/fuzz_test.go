@@ -51,7 +51,8 @@ func wantNames(t *testing.T, calls []string, verbs ...string) {
 	var allowed []string
 	for _, n := range hostileNames {
 		allowed = append(allowed, fmt.Sprintf("update %q", []string{n}),
-			fmt.Sprintf("set auto-update of %q to true", n), fmt.Sprintf("set auto-update of %q to false", n))
+			fmt.Sprintf("set auto-update of %q to true", n), fmt.Sprintf("set auto-update of %q to false", n),
+			fmt.Sprintf("skip %q", n), fmt.Sprintf("unskip %q", n))
 	}
 	for _, c := range calls {
 		if !slices.Contains(allowed, c) || !slices.ContainsFunc(verbs, func(v string) bool { return strings.HasPrefix(c, v) }) {
@@ -188,6 +189,11 @@ func FuzzRequestTarget(f *testing.F) {
 	for _, s := range []struct{ method, target, body string }{
 		{"POST", "/api/images/nginx/update", ""},
 		{"POST", "/api/images/3d4c5b6a7f8e/auto-update", `{"auto_update":true}`},
+		{"POST", "/api/images/nginx/update?force=true", `{"force":false}`},
+		{"POST", "/api/images/nginx/skip", ""},
+		{"DELETE", "/api/images/3d4c5b6a7f8e/skip", ""},
+		{"POST", "/api/groups/update?force=1", `{"image":"nginx","force":true}`},
+		{"POST", "/v1/update?image=nginx&force=maybe", ""},
 		{"GET", "/api/images/nginx/progress", ""},
 		{"POST", "/api/images/..%2F..%2Fetc%2Fpasswd/update", ""},
 		{"POST", "/api/images/%00/update", ""},
@@ -237,6 +243,6 @@ func FuzzRequestTarget(f *testing.F) {
 				other = append(other, c)
 			}
 		}
-		wantNames(t, other, "update", "set auto-update")
+		wantNames(t, other, "update", "set auto-update", "skip", "unskip")
 	})
 }

@@ -205,6 +205,18 @@ func (t hostileToggles) SetAutoUpdate(name string, on bool) error {
 // TogglesVersion is constant: nothing is set.
 func (hostileToggles) TogglesVersion() uint64 { return 0 }
 
+type hostileSkips struct{ rec *callRecorder }
+
+func (s hostileSkips) Skip(_ context.Context, name, by string) (engine.Hold, error) {
+	s.rec.add("skip %q", name)
+	return engine.Hold{Container: name, By: by}, nil
+}
+
+func (s hostileSkips) Unskip(_ context.Context, name string) error {
+	s.rec.add("unskip %q", name)
+	return nil
+}
+
 type hostilePruner struct{ rec *callRecorder }
 
 func (p hostilePruner) PruneDanglingImages(context.Context) ([]string, uint64, error) {
@@ -292,7 +304,8 @@ func newHostileServer(t testing.TB, o hostileOptions) *hostileServer {
 	dash := &httpapi.Dashboard{
 		Statuses:   hostileStatuses{rec: rec},
 		Progress:   daemon.NewTracker(),
-		Updater:    httpapi.UpdaterFunc(func(names []string) error { rec.add("update %q", names); return nil }),
+		Updater:    httpapi.UpdaterFunc(func(names []string, _ bool) error { rec.add("update %q", names); return nil }),
+		Skips:      hostileSkips{rec: rec},
 		Toggles:    hostileToggles{rec: rec},
 		AutoUpdate: func(engine.Container) bool { return false },
 		History:    hostileHistory{},

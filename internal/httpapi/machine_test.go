@@ -30,6 +30,7 @@ func (f *fakePasses) Trigger(_ context.Context, req daemon.Request) (daemon.Repo
 	f.mu.Unlock()
 	return daemon.Report{ID: "p1", Trigger: "api", Summary: engine.Summary{Scanned: 2, Updated: 1, Outcomes: []engine.Outcome{
 		{Container: "web", Image: "nginx:latest", OldDigest: "sha256:a", NewDigest: "sha256:b", Result: engine.ResultUpdated},
+		{Container: "app", Image: "127.0.0.1:5000/team/app:1.9.0", OldDigest: "sha256:c", NewDigest: "sha256:d", OldVersion: "1.4.2", NewVersion: "1.9.0", Result: engine.ResultUpdated},
 	}}}, nil
 }
 
@@ -282,6 +283,40 @@ func TestV1UpdateFilters(t *testing.T) {
 	code, body := do(t, "GET", srv.URL+"/v1/update?image=nginx@"+digest, auth, "")
 	if want := errJSON(`image \"nginx@` + digest + `\": ?image= names repositories, and containers are matched without tag or digest: leave out \"@` + digest + `\"`); code != 400 || strings.TrimSpace(body) != want {
 		t.Errorf("?image= with a digest: got %d %s, want 400 %s", code, body, want)
+	}
+	if len(p.reqs) != 0 {
+		t.Errorf("a refused request started a pass: %+v", p.reqs)
+	}
+}
+
+// ?force=true applies versions in their cooldown; a force that is not a
+// boolean is refused rather than read as false. The report names versions.
+func TestV1UpdateForceAndVersions(t *testing.T) {
+	auth := map[string]string{"Authorization": "Bearer " + testKey}
+	for _, tc := range []struct {
+		query string
+		force bool
+	}{
+		{"", false}, {"?force=true", true}, {"?force=1&image=nginx", true}, {"?force=false", false}, {"?async=true&force=true", true},
+	} {
+		p := &fakePasses{}
+		srv := newTestServer(t, &fakeDeployer{}, p)
+		code, body := do(t, "POST", srv.URL+"/v1/update"+tc.query, auth, "")
+		if code/100 != 2 || len(p.reqs) != 1 || p.reqs[0].Force != tc.force {
+			t.Errorf("POST /v1/update%s: got %d %s and %+v, want one pass with force %v", tc.query, code, body, p.reqs, tc.force)
+		}
+		if tc.query == "" && !strings.Contains(body, `{"name":"app","image":"127.0.0.1:5000/team/app:1.9.0","old_digest":"sha256:c","new_digest":"sha256:d","result":"updated","old_version":"1.4.2","new_version":"1.9.0"}`) {
+			t.Errorf("report: got %s, want app's versions named", body)
+		}
+		if tc.query == "" && !strings.Contains(body, `{"name":"web","image":"nginx:latest","old_digest":"sha256:a","new_digest":"sha256:b","result":"updated"}`) {
+			t.Errorf("report: got %s, want web without versions, as before", body)
+		}
+	}
+	p := &fakePasses{}
+	srv := newTestServer(t, &fakeDeployer{}, p)
+	code, body := do(t, "POST", srv.URL+"/v1/update?force=yes", auth, "")
+	if want := errJSON(`force=\"yes\": want true or false`); code != 400 || strings.TrimSpace(body) != want {
+		t.Errorf("?force=yes: got %d %s, want 400 %s", code, body, want)
 	}
 	if len(p.reqs) != 0 {
 		t.Errorf("a refused request started a pass: %+v", p.reqs)

@@ -33,7 +33,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, engine.ErrPull):
 		return http.StatusBadGateway
-	case errors.Is(err, engine.ErrUnswappable):
+	case errors.Is(err, engine.ErrUnswappable), errors.Is(err, engine.ErrNoOffer):
 		return http.StatusConflict
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized

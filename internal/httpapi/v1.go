@@ -32,13 +32,18 @@ type outcomeJSON struct {
 	NewDigest string        `json:"new_digest"`
 	Result    engine.Result `json:"result"`
 	Error     string        `json:"error,omitempty"`
+	// OldVersion and NewVersion name the versions (a tag, or the image's
+	// version label) when they are known.
+	OldVersion string `json:"old_version,omitempty"`
+	NewVersion string `json:"new_version,omitempty"`
 	// Unit is the atomic project the container was updated with.
 	Unit string `json:"unit,omitempty"`
 }
 
 // v1Update runs a pass over the watched containers, or those whose image
 // repository is named in ?image= (comma separated, repeatable), and answers
-// with its report; ?async=true answers 202 at once with the pass id.
+// with its report; ?async=true answers 202 at once with the pass id, and
+// ?force=true applies versions still in their cooldown.
 func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
 	req, async, err := parseV1Update(r.URL.RawQuery)
 	if err != nil {
@@ -91,6 +96,14 @@ func parseV1Update(rawQuery string) (daemon.Request, bool, error) {
 		}
 	}
 	async, _ := strconv.ParseBool(q.Get("async"))
+	if raw, ok := q["force"]; ok {
+		// Unlike async, a force that does not parse is refused: read as
+		// false it would leave a person wondering why nothing moved.
+		v := raw[len(raw)-1]
+		if req.Force, err = strconv.ParseBool(v); err != nil {
+			return daemon.Request{}, false, badRequestf("force=%q: want true or false", v)
+		}
+	}
 	return req, async, nil
 }
 
@@ -107,7 +120,8 @@ func passReportJSON(r daemon.Report) passJSON {
 }
 
 func outcomeOf(o engine.Outcome) outcomeJSON {
-	oj := outcomeJSON{Name: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result}
+	oj := outcomeJSON{Name: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result,
+		OldVersion: o.OldVersion, NewVersion: o.NewVersion}
 	if o.Err != nil {
 		oj.Error = o.Err.Error()
 	}

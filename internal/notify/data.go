@@ -72,6 +72,8 @@ type ContainerReport struct {
 	Error          string
 	// State is Scanned, Updated, Failed, Skipped, Stale or Fresh.
 	State string
+	// Versions are cutover's, beyond Watchtower's data (versions.go).
+	Versions
 }
 
 // ImageID is an image digest or id.

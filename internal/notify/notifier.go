@@ -305,6 +305,11 @@ func (n *Notifier) newFindings(r daemon.Report, checked engine.Report) []engine.
 }
 
 func remoteOf(checked engine.Report, c engine.ContainerStatus) string {
+	// Under a tag policy the tag's own digest may not change at all: the
+	// offer is what is new.
+	if c.Offer != nil {
+		return c.Offer.Digest
+	}
 	for _, g := range checked.Groups {
 		for _, gc := range g.Containers {
 			if gc.Container.ID == c.Container.ID {

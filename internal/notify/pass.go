@@ -55,7 +55,11 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 			c := cs.Container
 			byName[c.Name] = cs
 			cr := ContainerReport{ID: ContainerID(c.ID), Name: "/" + c.Name, ImageName: imageName(c.Image),
-				CurrentImageID: ImageID(cs.LocalDigest), LatestImageID: ImageID(g.RemoteDigest)}
+				CurrentImageID: ImageID(cs.LocalDigest), LatestImageID: ImageID(g.RemoteDigest), Versions: statusVersions(cs)}
+			if cs.Offer != nil {
+				// Under a tag policy the newest is the offered tag's image.
+				cr.LatestImageID = ImageID(cs.Offer.Digest)
+			}
 			switch cs.Status {
 			case engine.StatusUnknown:
 				cr.State, cr.Error, cr.LatestImageID = "Skipped", cs.Reason, cr.CurrentImageID
@@ -74,7 +78,7 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 				oc, touched := outcomes[c.Name]
 				switch {
 				case touched && oc.Result == engine.ResultUpdated:
-					cr.State = "Updated"
+					cr.State, cr.Versions = "Updated", outcomeVersions(cr.Versions, oc)
 					rep.Updated = append(rep.Updated, cr)
 				case touched && (oc.Result == engine.ResultFailed || oc.Result == engine.ResultRolledBack):
 					cr.State = "Failed"
@@ -87,8 +91,11 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 					rep.Stale = append(rep.Stale, cr)
 				}
 				if touched || announce[c.Name] {
-					entries = append(entries, entry(started, InfoLevel,
-						fmt.Sprintf("Found new %s image (%s)", cr.ImageName, cr.LatestImageID.ShortID())))
+					found := fmt.Sprintf("Found new %s image (%s)", cr.ImageName, cr.LatestImageID.ShortID())
+					if cr.Moved() {
+						found += fmt.Sprintf(": %s -> %s (%s)", cr.CurrentVersion, cr.LatestVersion, cr.LatestReference)
+					}
+					entries = append(entries, entry(started, InfoLevel, found))
 				}
 			}
 			rep.Scanned = append(rep.Scanned, cr)

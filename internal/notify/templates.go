@@ -33,7 +33,7 @@ var builtin = map[string]string{
 {{- if or .Updated .Failed -}}
 {{len .Scanned}} Scanned, {{len .Updated}} Updated, {{len .Failed}} Failed
 {{- range .Updated}}
-- {{.Name}} ({{.ImageName}}): {{.CurrentImageID.ShortID}} updated to {{.LatestImageID.ShortID}}
+- {{.Name}} ({{.ImageName}}): {{.CurrentImageID.ShortID}} updated to {{.LatestImageID.ShortID}}{{if .Moved}} ({{.CurrentVersion}} -> {{.LatestVersion}}, {{.LatestReference}}){{end}}
 {{- end}}
 {{- range .Fresh}}
 - {{.Name}} ({{.ImageName}}): {{.State}}

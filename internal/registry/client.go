@@ -63,7 +63,11 @@ type Client struct {
 	images   *imageCache
 }
 
-var _ engine.Registry = (*Client)(nil)
+var (
+	_ engine.Registry = (*Client)(nil)
+	_ engine.Catalog  = (*Client)(nil)
+	_ engine.Expecter = (*Client)(nil)
+)
 
 // New returns a client.
 func New(opts Options) (*Client, error) {

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,6 +21,8 @@ var (
 	bucketNotified = []byte("notified")
 	bucketSwaps    = []byte("swaps")
 	bucketHolds    = []byte("holds")
+	// bucketSightings keeps when each offered version was first seen.
+	bucketSightings = []byte("sightings")
 )
 
 // Store is the embedded database. It is safe for concurrent use.
@@ -34,13 +38,19 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	return open(filepath.Join(dir, FileName), 5*time.Second)
+}
+
+func open(path string, wait time.Duration) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%s is in use by another cutover process", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketAttempts, bucketJobs, bucketToggles, bucketNotified, bucketSessions, bucketSwaps, bucketHolds} {
+		for _, b := range [][]byte{bucketAttempts, bucketJobs, bucketToggles, bucketNotified, bucketSessions, bucketSwaps, bucketHolds, bucketSightings} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -52,6 +62,18 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("init store %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
+}
+
+// OpenExisting opens the store in dir for a command that only reads:
+// (nil, nil) when there is none, so that such a command creates no data
+// directory, and an error when another process (a running serve) has held
+// it for longer than wait.
+func OpenExisting(dir string, wait time.Duration) (*Store, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return open(path, wait)
 }
 
 // put stores value under key in bucket.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,70 @@ func TestTogglesSurviveReopenAndCountChanges(t *testing.T) {
 		if on, set := s.AutoUpdate(tc.name); on != tc.on || set != tc.set {
 			t.Errorf("toggle of %s after reopening: got %v (set %v), want %v (set %v)", tc.name, on, set, tc.on, tc.set)
 		}
+	}
+}
+
+func TestSightingsKeepTheFirstTimeAndForgetTheOld(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	got, err := s.Sighted(ctx, []string{"repo@sha256:a"}, first)
+	if err != nil || !got["repo@sha256:a"].Equal(first) {
+		t.Fatalf("first sighting: got %v, %v; want %s", got, err, first)
+	}
+	later := first.Add(48 * time.Hour)
+	got, err = s.Sighted(ctx, []string{"repo@sha256:a", "repo@sha256:b"}, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"repo@sha256:a": first, "repo@sha256:b": later}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sightings two days later (-want +got):\n%s", diff)
+	}
+	s.Close()
+
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, _ := s.Sighted(ctx, []string{"repo@sha256:a"}, later); !got["repo@sha256:a"].Equal(first) {
+		t.Errorf("after reopen: got %v, want %s kept", got, first)
+	}
+	// A new sighting long after forgets those no cooldown can still need.
+	muchLater := first.Add(sightingsKept + 72*time.Hour)
+	if _, err := s.Sighted(ctx, []string{"repo@sha256:c"}, muchLater); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Sighted(ctx, []string{"repo@sha256:a", "repo@sha256:b"}, muchLater); !got["repo@sha256:a"].Equal(muchLater) || !got["repo@sha256:b"].Equal(muchLater) {
+		t.Errorf("sightings older than any cooldown: got %v, want them forgotten and seen anew at %s", got, muchLater)
+	}
+}
+
+func TestOpenExistingCreatesNothingAndWaitsLittle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := OpenExisting(dir, 10*time.Millisecond)
+	if s != nil || err != nil {
+		t.Fatalf("no store: got %v, %v; want nil, nil", s, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("data directory after OpenExisting: got %v, want it not created", err)
+	}
+	held, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	start := time.Now()
+	s, err = OpenExisting(dir, 50*time.Millisecond)
+	if s != nil || err == nil || !strings.Contains(err.Error(), "in use by another cutover process") {
+		t.Errorf("store held by another: got %v, %v; want an error saying it is in use", s, err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("OpenExisting waited %s, want about 50ms", waited)
 	}
 }

@@ -28,6 +28,13 @@ type PrivateEngine struct {
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{}
+	// id names what the engine creates on the host; net is the third
+	// octet of its subnets.
+	id  string
+	net uint64
+	// links are host interfaces the engine made beyond its bridge (a
+	// Swarm's gateway bridge), deleted with it.
+	links []string
 }
 
 // engineStartTimeout bounds how long a private engine may take to answer.
@@ -49,6 +56,7 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 	e := &PrivateEngine{
 		dataDir: filepath.Join("/var/lib/cutover-test-engines", id),
 		runDir:  "/run/cutover-engine-" + id,
+		id:      id,
 	}
 	e.logPath = filepath.Join(e.runDir, "dockerd.log")
 	e.Engine = *engineAt("private", "unix://"+filepath.Join(e.runDir, "docker.sock"))
@@ -72,6 +80,10 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 		if out, err := exec.Command("ip", "link", "delete", bridge).CombinedOutput(); err != nil {
 			t.Errorf("removing the private engine's bridge %s: %v %s", bridge, err, out)
 		}
+		for _, l := range e.links {
+			// The engine deletes it as it leaves its Swarm, or not.
+			exec.Command("ip", "link", "delete", l).Run()
+		}
 		if t.Failed() {
 			if b, err := os.ReadFile(e.logPath); err == nil {
 				t.Logf("private engine log, last lines:\n%s", lastLines(string(b), 30))
@@ -87,7 +99,8 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 	// out to its networks and from other tests' fixed subnets; the third
 	// octet comes from the random id.
 	n, _ := strconv.ParseUint(id, 16, 32)
-	subnet := fmt.Sprintf("10.215.%d.1/24", n%250+1)
+	e.net = n%250 + 1
+	subnet := fmt.Sprintf("10.215.%d.1/24", e.net)
 	for _, args := range [][]string{
 		{"link", "add", bridge, "type", "bridge"},
 		{"addr", "add", subnet, "dev", bridge},

@@ -51,18 +51,18 @@ func TestIntegrationBrowserDashboard(t *testing.T) {
 
 	row := fmt.Sprintf(`li.container[data-name=%q]`, name)
 	must(t, "log in", chromedp.Do(tab,
-		chromedp.Navigate(base+"/"),
+		goTo(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-form")),
 		chromedp.SendKeys(chromedp.CSS("#login-user"), "admin"),
 		chromedp.SendKeys(chromedp.CSS("#login-pass"), "correct horse"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
+		click("#login-submit"),
 		chromedp.WaitVisible(chromedp.CSS("#dashboard")),
 	))
 	must(t, "see the container outdated", chromedp.Do(tab,
 		chromedp.WaitVisible(chromedp.CSS(row+` .badge[data-status="outdated"]`)),
 	))
 
-	must(t, "click Update", chromedp.Do(tab, chromedp.Click(chromedp.CSS(row+" button.update"))))
+	must(t, "click Update", chromedp.Do(tab, click(row+" button.update")))
 	// Follow the bar until it says done, noting every state it shows.
 	var seen []string
 	disabledWhileRunning := false
@@ -110,7 +110,7 @@ func TestIntegrationBrowserDashboard(t *testing.T) {
 	))
 
 	must(t, "switch auto-update on", chromedp.Do(tab,
-		chromedp.Click(chromedp.CSS(row+" input.auto-update")),
+		click(row+" input.auto-update"),
 	))
 	if _, err := chromedp.Run(tab, chromedp.Poll[bool](fmt.Sprintf(
 		`(() => { const i = document.querySelector(%q); return !!i && i.checked && !i.hasAttribute('data-saving'); })()`,
@@ -134,7 +134,17 @@ func TestIntegrationBrowserDashboard(t *testing.T) {
 	saveShot(t, png, shot, ScreenshotCopy)
 
 	// The same page on a phone, in dark mode.
-	must(t, "emulate a phone in dark mode", chromedp.Do(tab,
+	must(t, "emulate a phone in dark mode", chromedp.Do(tab, darkPhone()...))
+	phone, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("phone screenshot: %v", err)
+	}
+	saveShot(t, phone, filepath.Join(filepath.Dir(shot), "dashboard-phone-dark.png"), "/tmp/cutover-dashboard-phone-dark.png")
+}
+
+// darkPhone makes the tab a phone's screen in dark mode.
+func darkPhone() []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
@@ -142,13 +152,8 @@ func TestIntegrationBrowserDashboard(t *testing.T) {
 			return err
 		}),
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
-		chromedp.Sleep(300*time.Millisecond),
-	))
-	phone, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("phone screenshot: %v", err)
+		chromedp.Sleep(300 * time.Millisecond),
 	}
-	saveShot(t, phone, filepath.Join(filepath.Dir(shot), "dashboard-phone-dark.png"), "/tmp/cutover-dashboard-phone-dark.png")
 }
 
 type barState struct {

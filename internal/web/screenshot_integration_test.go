@@ -97,11 +97,11 @@ func TestIntegrationDashboardScreenshot(t *testing.T) {
 	}
 	must(t, "log in", chromedp.Do(tab,
 		chromedp.EmulateViewport(1200, 800),
-		chromedp.Navigate(base+"/"),
+		goTo(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-form")),
 		chromedp.SendKeys(chromedp.CSS("#login-user"), "admin"),
 		chromedp.SendKeys(chromedp.CSS("#login-pass"), "correct horse"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
+		click("#login-submit"),
 		chromedp.WaitVisible(chromedp.CSS("#dashboard")),
 	))
 	for _, want := range []struct{ name, status string }{

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -74,13 +75,23 @@ func TestRevalidation(t *testing.T) {
 func TestModulesServed(t *testing.T) {
 	h := Handler()
 	js := get(t, h, "/assets/app.js", nil).Body.String()
-	for _, name := range []string{"view.js", "state.js", "api.js"} {
-		b, _ := files.ReadFile("assets/" + name)
+	modules, _ := fs.Glob(files, "assets/*.js")
+	for _, name := range modules {
+		b, _ := files.ReadFile(name)
 		js += string(b)
 	}
 	imports := regexp.MustCompile(`from '\./([a-z]+\.js)'`).FindAllStringSubmatch(js, -1)
 	if len(imports) == 0 {
 		t.Fatal("app.js imports no module")
+	}
+	imported := map[string]bool{"app.js": true}
+	for _, m := range imports {
+		imported[m[1]] = true
+	}
+	for _, name := range modules {
+		if !imported[path.Base(name)] {
+			t.Errorf("%s is imported by no module: the page never runs it", name)
+		}
 	}
 	for _, m := range imports {
 		rec := get(t, h, "/assets/"+m[1], nil)

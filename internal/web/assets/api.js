@@ -36,7 +36,9 @@ export async function api(method, path, body) {
 
 // explain turns a failed answer into words for the person at the screen.
 export function explain(res, what) {
-  const t = res.text;
+  // Most of the dashboard's errors are plain text; some newer ones are
+  // JSON with the words in "error".
+  const t = res.data && typeof res.data.error === 'string' ? res.data.error : res.text;
   switch (res.status) {
     case 401: return 'Your session has ended. Log in again.';
     case 403: return 'cutover refused a request that did not come from this page. Reload the page and try again.';

@@ -2,11 +2,14 @@
 // through the dashboard API. No framework, no build step.
 
 import { api, explain, failure, onSessionEnded } from './api.js';
+import { $, el } from './dom.js';
 import { state, isFinal } from './state.js';
-import { el, render, renderChecked, rowOf, updateProgress, bytes, historyTable, setActions } from './view.js';
+import { filters, readView } from './fleet.js';
+import { setActions } from './row.js';
+import { updateProgress, bytes } from './progress.js';
+import { render, renderChecked, historyTable } from './view.js';
+import { handlers, reload } from './actions.js';
 import { initProjects, loadProjects, renderProjects, projectProgress } from './projects.js';
-
-const $ = (id) => document.getElementById(id);
 
 // The open event stream, if any.
 let events = null;
@@ -100,9 +103,16 @@ function connectEvents() {
   events = es;
   es.addEventListener('images', (ev) => {
     const d = JSON.parse(ev.data);
-    state.images = d.images || [];
+    const images = d.images || [];
     state.checkedAt = d.checked_at || '';
     showNotice('');
+    // The list is redrawn only when it changed: a redraw between the press
+    // and the release of a button would swallow the click.
+    if (JSON.stringify(images) === JSON.stringify(state.images)) {
+      renderChecked();
+      return;
+    }
+    state.images = images;
     render();
     loadProjects();
   });
@@ -117,6 +127,8 @@ function connectEvents() {
   es.addEventListener('result', (ev) => {
     const r = JSON.parse(ev.data);
     state.asked.delete(r.container_name);
+    if (r.result === 'failed' || r.result === 'rolled_back') state.failed.add(r.container_name);
+    else state.failed.delete(r.container_name);
     if (r.result === 'failed') state.errors.set(r.container_name, 'Update failed: ' + (r.message || 'no reason given') + '.');
     else if (r.result === 'rolled_back') state.errors.set(r.container_name, 'The new version did not start properly, so the old container was put back' + (r.message ? ' (' + r.message + ')' : '') + '.');
     else if (r.result === 'skipped') state.errors.set(r.container_name, 'Not updated: ' + (r.message || 'skipped') + '.');
@@ -156,71 +168,6 @@ function forgetLater(name, p) {
 
 // ---- Actions ---------------------------------------------------------------
 
-async function updateOne(c) {
-  const name = c.container_name;
-  state.errors.delete(name);
-  state.asked.add(name);
-  state.progress.delete(name);
-  render();
-  try {
-    const res = await api('POST', `/api/images/${encodeURIComponent(c.container_id)}/update`);
-    if (!res.ok) {
-      state.asked.delete(name);
-      state.errors.set(name, explain(res, 'start the update'));
-    }
-  } catch (e) {
-    state.asked.delete(name);
-    state.errors.set(name, failure(e, 'start the update'));
-  }
-  render();
-}
-
-async function updateGroup(g) {
-  state.groupErrors.delete(g.image);
-  for (const c of g.containers) {
-    state.errors.delete(c.container_name);
-    state.asked.add(c.container_name);
-    state.progress.delete(c.container_name);
-  }
-  render();
-  try {
-    const res = await api('POST', '/api/groups/update', { image: g.image });
-    if (!res.ok) {
-      g.containers.forEach((c) => state.asked.delete(c.container_name));
-      state.groupErrors.set(g.image, explain(res, 'start the updates'));
-    }
-  } catch (e) {
-    g.containers.forEach((c) => state.asked.delete(c.container_name));
-    state.groupErrors.set(g.image, failure(e, 'start the updates'));
-  }
-  render();
-}
-
-async function toggleAuto(c, input) {
-  const name = c.container_name;
-  const want = input.checked;
-  input.disabled = true;
-  input.dataset.saving = '';
-  state.errors.delete(name);
-  try {
-    const res = await api('POST', `/api/images/${encodeURIComponent(c.container_id)}/auto-update`, { auto_update: want });
-    if (res.ok && res.data) {
-      c.auto_update = res.data.auto_update;
-      input.checked = c.auto_update;
-    } else {
-      input.checked = !want;
-      state.errors.set(name, explain(res, 'change auto-update'));
-    }
-  } catch (e) {
-    input.checked = !want;
-    state.errors.set(name, failure(e, 'change auto-update'));
-  }
-  input.disabled = false;
-  delete input.dataset.saving;
-  const li = rowOf(name);
-  if (li) li.querySelector('p.error').textContent = state.errors.get(name) || '';
-}
-
 $('check-now').addEventListener('click', async () => {
   const b = $('check-now');
   b.disabled = true;
@@ -230,9 +177,7 @@ $('check-now').addEventListener('click', async () => {
     const res = await api('POST', '/api/check');
     if (res.ok) {
       if (res.data && res.data.checked_at) state.checkedAt = res.data.checked_at;
-      const list = await api('GET', '/api/images');
-      if (list.ok) state.images = list.data || [];
-      render();
+      await reload();
       loadProjects();
     } else if (res.status !== 401) {
       showNotice(explain(res, 'check the registries'));
@@ -302,7 +247,27 @@ async function loadRateLimit() {
   }
 }
 
-setActions({ updateOne, updateGroup, toggleAuto });
+// ---- Filter and search ---------------------------------------------------------
+
+$('filter').replaceChildren(...filters.map((f) => el('option', { value: f.value, text: f.label })));
+state.view = readView(location.search);
+$('filter').addEventListener('change', (ev) => handlers.setView({ status: ev.target.value }));
+$('search').addEventListener('input', (ev) => handlers.setView({ q: ev.target.value }));
+$('clear-view').addEventListener('click', () => {
+  handlers.setView({ status: 'all', q: '' });
+  $('search').focus();
+});
+$('update-outdated').addEventListener('click', handlers.updateOutdated);
+// "/" goes to the search, as on many sites with a long list.
+document.addEventListener('keydown', (ev) => {
+  const t = ev.target;
+  if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey || $('dashboard').hidden) return;
+  if (t && (t.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(t.tagName)) || $('confirm').open) return;
+  ev.preventDefault();
+  $('search').focus();
+});
+
+setActions(handlers);
 onSessionEnded(showLogin);
 setInterval(() => { if (!$('dashboard').hidden) renderChecked(); }, 30000);
 start();

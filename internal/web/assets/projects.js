@@ -4,10 +4,11 @@
 // switch in the page chooses between the two, and the choice is kept.
 
 import { api, explain, failure } from './api.js';
+import { $, el } from './dom.js';
 import { state, busy } from './state.js';
-import { el, render, renderContainer, fillProgress } from './view.js';
-
-const $ = (id) => document.getElementById(id);
+import { renderContainer } from './row.js';
+import { fillProgress } from './progress.js';
+import { render } from './view.js';
 
 const key = 'cutover.view';
 
@@ -16,7 +17,7 @@ let projects = [];
 const projectErrors = new Map();
 
 export function byProject() {
-  return state.view === 'project';
+  return state.grouping === 'project';
 }
 
 // initProjects wires the switch, and shows the view chosen last time.
@@ -29,11 +30,13 @@ export function initProjects() {
 }
 
 function choose(view) {
-  state.view = view;
+  state.grouping = view;
   try { localStorage.setItem(key, view); } catch (e) { /* storage off */ }
   $('by-image').setAttribute('aria-pressed', String(view === 'image'));
   $('by-project').setAttribute('aria-pressed', String(view === 'project'));
+  // The summary, filter and search are about the image view's list.
   $('groups').hidden = view !== 'image';
+  document.querySelector('section.fleet').hidden = view !== 'image';
   $('projects').hidden = view !== 'project';
   if (view === 'project') loadProjects();
   else render();
@@ -99,12 +102,22 @@ function renderProject(p) {
     el('p', { class: 'error', role: 'alert', text: projectErrors.get(p.project) || '' }),
   );
   const rows = p.containers.map((c) => {
-    const li = renderContainer(c);
+    // The image view's entry of the container knows its versions.
+    const [g, known] = imageOf(c);
+    const li = renderContainer(known, g);
     li.querySelector('.c-name').after(el('span', { class: 'c-service', text: c.service }));
-    li.querySelector('.c-digests').prepend(el('span', { class: 'c-image', text: c.image }), el('br'));
+    li.querySelector('.c-who').append(el('span', { class: 'c-image', text: c.image }));
     return li;
   });
   return el('article', { class: 'group project card', 'data-project': p.project }, head, el('ul', { class: 'containers' }, ...rows));
+}
+
+function imageOf(c) {
+  for (const g of state.images) {
+    const known = g.containers.find((x) => x.container_name === c.container_name);
+    if (known) return [g, known];
+  }
+  return [{ image: c.image, remote_digest: '', containers: [c] }, c];
 }
 
 function statusWord(s) {

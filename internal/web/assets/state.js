@@ -9,8 +9,14 @@ export const state = {
   errors: new Map(),
   asked: new Set(),
   groupErrors: new Map(),
+  // Containers whose last update, seen on this page, failed or was rolled
+  // back; the API's "error" says the same after the next refresh.
+  failed: new Set(),
+  // What the list shows: a status filter and a search, both kept in the
+  // page's address.
+  view: { status: 'all', q: '' },
   // Which grouping is shown: 'image' or 'project' (projects.js).
-  view: 'image',
+  grouping: 'image',
 };
 
 // isFinal reports whether a progress status ends an update.

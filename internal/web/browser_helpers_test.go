@@ -1,0 +1,102 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// evalJS evaluates a JavaScript expression in the tab.
+func evalJS[T any](t *testing.T, tab context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// textOf is the text of the first element sel matches, "" when there is
+// none.
+func textOf(t *testing.T, tab context.Context, sel string) string {
+	t.Helper()
+	return evalJS[string](t, tab, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.textContent.trim() : ''; })()`, sel))
+}
+
+// counts reads the numbers of the summary line.
+func counts(t *testing.T, tab context.Context) map[string]int {
+	t.Helper()
+	return evalJS[map[string]int](t, tab, `Object.fromEntries([...document.querySelectorAll('#summary [data-count]')].map((e) => [e.dataset.count, Number(e.dataset.n)]))`)
+}
+
+// names are the containers listed, in the order shown.
+func names(t *testing.T, tab context.Context) []string {
+	t.Helper()
+	return evalJS[[]string](t, tab, `[...document.querySelectorAll('li.container')].map((li) => li.dataset.name)`)
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// typeKey presses a printable key as a keyboard does: a keydown that
+// carries the text, so that a page cancelling the keydown keeps the
+// character out of the field (chromedp.KeyEvent sends the character as an
+// event of its own, which no page can cancel).
+func typeKey(key, code string, keyCode int64) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code, Text: key, UnmodifiedText: key, WindowsVirtualKeyCode: keyCode}
+		if _, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, down); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: key, Code: code, WindowsVirtualKeyCode: keyCode})
+		return err
+	})
+}
+
+// goTo opens url in a fresh tab. chromedp.Navigate also waits for the load
+// event, and in a tab that has not navigated yet, on a loaded machine, it
+// can miss the start of the navigation and wait forever; the steps after
+// goTo wait for what they need instead. Later navigations of the tab use
+// chromedp.Navigate, so that no step sees the page before.
+func goTo(url string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, page.Navigate, page.NavigateParams{URL: url})
+		if err == nil && res.ErrorText != "" {
+			err = errors.New(res.ErrorText)
+		}
+		return err
+	})
+}
+
+// click clicks the element sel matches, as a mouse does. The page redraws
+// its list when the statuses change, so the element found can be replaced
+// before the click lands: then it is found again.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		var err error
+		for range 5 {
+			if _, err = chromedp.Click(chromedp.CSS(sel))(ctx, tg); err == nil || !strings.Contains(err.Error(), "node") {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return err
+	})
+}
