@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cutover/cutover/internal/compose"
 	"github.com/cutover/cutover/internal/docker"
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/registry"
@@ -101,12 +102,16 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 		}
 	}
 	opts := engine.Options{
-		StopTimeout:   g.stopTimeout,
-		HealthTimeout: g.healthTimeout,
-		HealthGrace:   g.healthGrace,
-		Outages:       g.restarts,
-		CallTimeout:   g.engineTimeout,
-		AfterStep:     crashAfter(os.Getenv("CUTOVER_CRASH_AFTER")),
+		StopTimeout:    g.stopTimeout,
+		HealthTimeout:  g.healthTimeout,
+		HealthGrace:    g.healthGrace,
+		Outages:        g.restarts,
+		CallTimeout:    g.engineTimeout,
+		AtomicProjects: g.atomicProjects,
+		AfterStep:      crashAfter(os.Getenv("CUTOVER_CRASH_AFTER")),
+	}
+	if g.composeWrite {
+		opts.Moved = compose.Follow
 	}
 	if a.store != nil {
 		opts.Journal = a.store

@@ -244,6 +244,9 @@ type composeProject struct {
 	files []string
 	env   []string
 	dir   string
+	// command runs Compose: docker-compose (1.x) when empty, else for
+	// instance docker compose (the v2 plugin).
+	command []string
 }
 
 // startCompose runs docker-compose up -d on the repository's file plus an
@@ -280,7 +283,11 @@ func (p *composeProject) exec(args ...string) (string, error) {
 	for _, f := range p.files {
 		full = append(full, "--file", f)
 	}
-	cmd := exec.Command("docker-compose", append(full, args...)...)
+	command := p.command
+	if len(command) == 0 {
+		command = []string{"docker-compose"}
+	}
+	cmd := exec.Command(command[0], append(append(command[1:len(command):len(command)], full...), args...)...)
 	cmd.Dir = p.dir
 	cmd.Env = append(os.Environ(), p.env...)
 	var out strings.Builder

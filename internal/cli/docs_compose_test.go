@@ -23,8 +23,10 @@ import (
 // for the state, a restart policy, and the port on loopback only. The
 // files are started for real by TestIntegrationWatchtowerComposeDropIn
 // (examples/watchtower-compose.yml), TestIntegrationComposeDeployFromCI
-// (compose.yml) and TestIntegrationDashboardCompose
-// (examples/dashboard-compose.yml); the socket proxy's needs its image from
+// (compose.yml), TestIntegrationDashboardCompose
+// (examples/dashboard-compose.yml) and the Compose stack tests
+// (examples/compose-atomic-stack.yml, TestIntegrationCompose*Stack* and
+// TestIntegrationComposeWriteKeepsAVersionMove); the socket proxy's needs its image from
 // Docker Hub, so only its switches are checked, by
 // TestIntegrationDocsCurlExamples.
 func TestComposeFilesValid(t *testing.T) {
@@ -38,7 +40,7 @@ func TestComposeFilesValid(t *testing.T) {
 		t.Errorf("examples/: %d compose files, want at least 4 (Watchtower, deploy webhook, dashboard, socket proxy)", len(files))
 	}
 	files = append([]string{filepath.Join(root, "compose.yml")}, files...)
-	env := withoutEnv(os.Environ(), "CUTOVER_", "APP_IMAGE=", "CACHE_IMAGE=", "HTTP_PORT=", "SOCKET_PROXY_IMAGE=", "COMPOSE_")
+	env := withoutEnv(os.Environ(), "CUTOVER_", "APP_IMAGE=", "CACHE_IMAGE=", "HTTP_PORT=", "SOCKET_PROXY_IMAGE=", "COMPOSE_", "DB_IMAGE=", "API_IMAGE=", "WEB_IMAGE=", "WEB_PORT=")
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
 		cmd := exec.Command("docker-compose", "--file", f, "config")

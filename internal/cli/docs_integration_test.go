@@ -89,14 +89,17 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 	// The fixture: web (with a healthcheck, so updates probe it through
 	// exec) and worker (on two networks, so its recreation connects one),
 	// both outdated, the tag the deploy examples ask for, and db.
-	owned := []string{"--label", docsOwnerLabel + "=1"}
+	// web and worker are services of the Compose project "example" the
+	// project examples name; db is no Compose container.
+	owner := []string{"--label", docsOwnerLabel + "=1"}
+	owned := append(slices.Clone(owner), "--label", "com.docker.compose.project=example")
 	web, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Version: "web-1.4.1", HealthInterval: "1s"})
-	testenv.RunContainer(t, docsWeb, append(owned, "--restart", "unless-stopped", web)...)
+	testenv.RunContainer(t, docsWeb, append(owned, "--label", "com.docker.compose.service=web", "--restart", "unless-stopped", web)...)
 	worker, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWorkerRepo, Version: "worker-1"})
 	front, back := testenv.Name(t, "front"), testenv.Name(t, "back")
 	testenv.CreateNetwork(t, front)
 	testenv.CreateNetwork(t, back)
-	testenv.RunContainer(t, docsWorker, append(owned, "--network", front, worker)...)
+	testenv.RunContainer(t, docsWorker, append(owned, "--label", "com.docker.compose.service=worker", "--network", front, worker)...)
 	testenv.Docker(t, "network", "connect", back, docsWorker)
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Version: "web-1.4.2", HealthInterval: "1s"})
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsWebRepo, Tag: "1.4.2", Version: "web-1.4.2", HealthInterval: "1s"})
@@ -106,7 +109,7 @@ func TestIntegrationDocsCurlExamples(t *testing.T) {
 	// offered (cooling down) through every pass, for the skip examples.
 	source := map[string]string{"org.opencontainers.image.source": "https://github.com/example/db"}
 	db, _ := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsDBRepo, Tag: "16.4", Labels: source})
-	testenv.RunContainer(t, docsDB, append(owned, "--label", "cutover.policy=minor", "--label", "cutover.cooldown=3d", db)...)
+	testenv.RunContainer(t, docsDB, append(owner, "--label", "cutover.policy=minor", "--label", "cutover.cooldown=3d", db)...)
 	testenv.BuildAndPush(t, testenv.ImageSpec{Repo: docsDBRepo, Tag: "16.5", Labels: source})
 
 	view := engineView(t, func(l map[string]string) bool { return l[docsOwnerLabel] == "1" })

@@ -33,6 +33,11 @@ type globalOptions struct {
 	restarts int
 	// env says which flags the environment set; applyEnv fills it.
 	env envReport
+	// atomicProjects updates every Compose project as one unit;
+	// composeWrite rewrites a service's image line when a swap moves its
+	// container to another reference.
+	atomicProjects bool
+	composeWrite   bool
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
@@ -51,6 +56,8 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&g.healthGrace, "health-grace", 5*time.Second, "how long a new container without healthcheck must stay up")
 	f.DurationVar(&g.engineTimeout, "engine-timeout", 2*time.Minute, "how long one engine call of a swap may take before it counts as failed (a stop gets the container's stop timeout on top)")
 	f.IntVar(&g.restarts, "concurrent-restarts", 1, "how many containers may be down at once, each between its old container's stop and its new one's start")
+	f.BoolVar(&g.atomicProjects, "atomic-projects", false, "update the containers of each Compose project as one atomic unit, as the label cutover.atomic=true does for one project: all go forward, or all go back")
+	f.BoolVar(&g.composeWrite, "compose-write", false, "when a swap moves a Compose container to another image reference, rewrite its service's image line in the project's compose file (mounted at the path its com.docker.compose.project.config_files label names)")
 }
 
 // validate rejects option values no command can work with.

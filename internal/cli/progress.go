@@ -115,7 +115,11 @@ func writePlan(w io.Writer, plan engine.Plan) {
 		fmt.Fprintln(w, "nothing to update")
 	}
 	for _, s := range plan.Steps {
-		fmt.Fprintf(w, "would update %s (%s): %s -> %s%s\n", s.Container.Name, s.Image, engine.ShortDigest(s.FromDigest), engine.ShortDigest(s.ToDigest), versionChange(s.FromVersion, s.ToVersion))
+		unit := ""
+		if s.Unit != "" {
+			unit = ", with atomic project " + s.Unit
+		}
+		fmt.Fprintf(w, "would update %s (%s%s): %s -> %s%s\n", s.Container.Name, s.Image, unit, engine.ShortDigest(s.FromDigest), engine.ShortDigest(s.ToDigest), versionChange(s.FromVersion, s.ToVersion))
 	}
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(w, "would skip %s (%s): %s\n", s.Container.Name, s.Image, s.Reason)
@@ -144,5 +148,22 @@ func writeSummary(w io.Writer, s engine.Summary) {
 			fmt.Fprintf(w, "skipped %s: %v\n", o.Container, o.Err)
 		}
 	}
+	for _, u := range s.Units {
+		fmt.Fprintln(w, unitLine(u))
+	}
 	fmt.Fprintf(w, "%d scanned, %d updated, %d failed, %d skipped\n", s.Scanned, s.Updated, s.Failed, s.Skipped)
+}
+
+// unitLine says how an atomic project's update ended, and what became of
+// each member.
+func unitLine(u engine.UnitOutcome) string {
+	var members []string
+	for _, o := range u.Members {
+		members = append(members, o.Container+" "+strings.ReplaceAll(string(o.Result), "_", " "))
+	}
+	line := fmt.Sprintf("atomic project %s: %s (%s)", u.Project, strings.ReplaceAll(string(u.Result), "_", " "), strings.Join(members, ", "))
+	if u.Err != nil {
+		line += ": " + u.Err.Error()
+	}
+	return line
 }

@@ -275,6 +275,8 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 		Admit: func(c engine.Container) bool {
 			return d.opts.Filter.Admits(c) && (!filtered || matchesImages(c, images))
 		},
+		// An atomic project's other members go along, whatever their image.
+		Watched: d.opts.Filter.Admits,
 	})
 	if err != nil {
 		d.log.Error("check failed", "err", err)

@@ -30,7 +30,7 @@ func (d *Daemon) UpdateNow(names []string, force bool, snap *Snapshot) error {
 	}
 	go func() {
 		ctx := d.base
-		report, err := d.eng.Check(ctx, engine.CheckOptions{Names: names})
+		report, err := d.eng.Check(ctx, engine.CheckOptions{Names: names, Watched: d.opts.Filter.Admits})
 		if err != nil {
 			for _, n := range names {
 				sink.Emit(engine.Event{Time: d.now(), Container: n, Phase: engine.PhaseFailed, Err: err})

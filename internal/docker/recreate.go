@@ -24,7 +24,8 @@ const removeTimeout = 30 * time.Second
 // on r.Image (already pulled) with every setting the user gave old: its
 // Config less the old image's defaults (see replacementConfig), its
 // HostConfig whole, its anonymous volumes (unless r.FreshVolumes), and its
-// networks with their aliases and static addresses. It returns the new
+// networks with their aliases and static addresses; Compose's image label
+// names the new image (see withComposeImage). It returns the new
 // container's id; a container it made before failing is removed again.
 //
 // Each endpoint keeps its MAC address, unless the engine derived it from the
@@ -32,14 +33,15 @@ const removeTimeout = 30 * time.Second
 // reservations count on it, and current engines (API 1.52 on) no longer tell
 // an address the user set from one they picked.
 func (r *Runtime) CreateReplacement(ctx context.Context, old engine.Container, rep engine.Replacement) (string, error) {
-	if _, err := r.inspectImage(ctx, rep.Image); err != nil {
+	img, err := r.inspectImage(ctx, rep.Image)
+	if err != nil {
 		return "", fmt.Errorf("new image %s: %w", rep.Image, err)
 	}
 	bp, err := r.blueprint(ctx, old.ID, rep.Image, old.NetworkContainer, rep.FreshVolumes)
 	if err != nil {
 		return "", err
 	}
-	bp.Config.Labels = withMarks(bp.Config.Labels, rep.Marks)
+	bp.Config.Labels = withComposeImage(withMarks(bp.Config.Labels, rep.Marks), img.ID)
 	return r.create(ctx, rep.Name, bp)
 }
 

@@ -116,8 +116,11 @@ func testPull(t *testing.T, te *testEngine) {
 			}
 			layers[p.Layer] = p.Status
 		}
-		if len(layers) < 2 {
-			t.Errorf("progress reports = %+v, want the image's two layers named", reports)
+		// The extra layer is new to the engine; the shared one is named on
+		// a graph-driver store, while the containerd store may say nothing
+		// of a layer its content store already holds.
+		if want := map[bool]int{true: 1, false: 2}[te.ContainerdStore(t)]; len(layers) < want {
+			t.Errorf("progress reports = %+v, want at least %d layers named", reports, want)
 		}
 		for l, last := range layers {
 			// A layer other images share may be there already.

@@ -46,6 +46,9 @@ type Outcome struct {
 	Result     Result
 	Err        error
 	Duration   time.Duration
+	// Unit is the atomic unit the container was updated with, nil when it
+	// went alone. Its Members have no Unit of their own.
+	Unit *UnitOutcome
 }
 
 // Summary is the outcome of a pass.
@@ -56,6 +59,9 @@ type Summary struct {
 	Skipped  int
 	Fresh    int
 	Outcomes []Outcome
+	// Units are the outcomes of the atomic units the pass updated; their
+	// members' outcomes are in Outcomes too.
+	Units []UnitOutcome
 }
 
 func (s *Summary) add(o Outcome) {
@@ -128,9 +134,24 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	// nothing.
 	waiting := dependents(planned, all)
 	ready, self := e.splitSelf(ctx, ready)
+	swappable := ready
+	units, ready := e.splitUnits(ctx, ready, plan.Steps, pulled, opts.swap(), &sum, sink)
 	var mu sync.Mutex
 	swapped := map[string]bool{}
 	var wg sync.WaitGroup
+	for _, u := range units {
+		wg.Go(func() {
+			uo := e.applyUnit(ctx, u, all, opts.swap(), sink, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			sum.addUnit(uo)
+			for _, o := range uo.Members {
+				if o.Result == ResultUpdated {
+					swapped[o.Container] = true
+				}
+			}
+		})
+	}
 	// Every chain of dependencies starts at once; the engine-heavy part of
 	// each swap waits for its place in replace, so health gates overlap.
 	for _, batch := range batches(ready, all) {
@@ -156,7 +177,7 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 		e.refreshDependents(ctx, waiting, swapped, all, sink)
 	}
 	if opts.Cleanup {
-		e.cleanupImages(ctx, ready, sum.Outcomes)
+		e.cleanupImages(ctx, swappable, sum.Outcomes)
 	}
 	return sum
 }
@@ -219,7 +240,7 @@ func (e *Engine) refreshDependents(ctx context.Context, waiting []Container, swa
 	ctx = context.WithoutCancel(ctx)
 	for _, c := range waiting {
 		needs := false
-		for _, d := range dependencies(c, all) {
+		for _, d := range restartDependencies(c, all) {
 			needs = needs || swapped[d]
 		}
 		if !needs {
@@ -317,6 +338,9 @@ func (e *Engine) record(ctx context.Context, o Outcome) {
 		return
 	}
 	a := Attempt{Time: e.opts.Now(), Container: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result, Duration: o.Duration}
+	if o.Unit != nil {
+		a.Unit = o.Unit.Project
+	}
 	if o.Err != nil {
 		a.Error = o.Err.Error()
 	}

@@ -21,23 +21,30 @@ type CheckOptions struct {
 	IncludeStopped bool
 	// Admit, when set, keeps only the containers it returns true for.
 	Admit func(Container) bool
+	// Watched, when set, says which containers an atomic unit may take
+	// along: the other members of a selected container's unit are checked
+	// too when it returns true for them. Default: all.
+	Watched func(Container) bool
 }
 
 // Check compares every selected container's image with its registry, with one
 // manifest request per distinct image reference, and never changes anything.
 func (e *Engine) Check(ctx context.Context, opts CheckOptions) (Report, error) {
-	containers, err := e.Containers(ctx, opts.IncludeStopped)
+	listed, err := e.Containers(ctx, opts.IncludeStopped)
 	if err != nil {
 		return Report{}, err
 	}
-	containers, err = selectNamed(containers, opts.Names)
+	containers, err := selectNamed(listed, opts.Names)
 	if err != nil {
 		return Report{}, err
 	}
 	if opts.Admit != nil {
 		containers = slices.DeleteFunc(containers, func(c Container) bool { return !opts.Admit(c) })
 	}
-	return e.CheckContainers(ctx, containers, Remote{})
+	containers, joined := e.joinUnits(listed, containers, opts.Watched)
+	report, err := e.CheckContainers(ctx, containers, Remote{})
+	markJoined(&report, joined)
+	return report, err
 }
 
 // CheckContainers checks the given containers. Registry answers already
@@ -240,7 +247,7 @@ func (w *watch) choose(lk *lookup) {
 // registry and the local images say.
 func (e *Engine) standingOf(w *watch, lk *lookup, local localImages) ContainerStatus {
 	c := w.c
-	cs := ContainerStatus{Container: c, AutoUpdate: e.opts.AutoUpdate(c), Policy: w.sel.Policy}
+	cs := ContainerStatus{Container: c, AutoUpdate: e.opts.AutoUpdate(c), Policy: w.sel.Policy, Unit: e.unitOf(c)}
 	running := local.byID[c.ImageID]
 	switch {
 	case taskReason(c) != "":

@@ -72,14 +72,27 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	}
 	defer leave()
 	name := given
+	locked := []string{given}
 	if c, err := e.rt.Container(ctx, given); err == nil {
 		name = c.Name
+		// A member of an atomic unit may take the others along: their
+		// locks are taken with its own.
+		locked = append(e.unitMembers(ctx, c), name)
 	}
-	unlock, err := e.locks.lock(ctx, name)
+	unlock, err := e.lockAll(ctx, locked)
 	if err != nil {
 		return Outcome{}, err
 	}
 	defer unlock()
+	// What a swap cut short left is settled before the pull: settling it
+	// afterwards would point the tag back at the old image.
+	held := map[string]bool{}
+	for _, n := range locked {
+		held[n] = true
+	}
+	if err := e.settleLeftovers(ctx, name, held); err != nil {
+		return Outcome{}, fmt.Errorf("an earlier swap of %s is unfinished: %w", name, err)
+	}
 	// A container caught mid-swap may be briefly missing or stopped: only the
 	// check made while holding the lock counts.
 	c, err := e.deployable(ctx, name, req.Force)
@@ -97,6 +110,9 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 		return Outcome{}, fmt.Errorf("%w: %v", ErrPull, err)
 	}
 	step := Step{Container: c, Image: ref.Normal, Ref: ref, FromDigest: e.runningDigest(ctx, c)}
+	if e.Atomic(c) {
+		return e.deployUnit(ctx, step, req, locked, sink)
+	}
 	return e.swapLocked(ctx, step, swapOptions{force: req.Force}, sink), nil
 }
 

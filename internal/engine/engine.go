@@ -94,6 +94,17 @@ type Options struct {
 	// ServicePoll is how often a Swarm service's update status is read
 	// while cutover follows it. Default 1 s.
 	ServicePoll time.Duration
+	// AtomicProjects makes every Compose project an atomic unit, as the
+	// label atomic=true does for one: its containers are updated together,
+	// and go back together when one fails. A container labelled
+	// atomic=false stays out.
+	AtomicProjects bool
+	// Moved, when set, hears of every container a swap moved to another
+	// image reference than the one it was configured with (a deploy of
+	// another tag, a version move), once the swap is final, so that what
+	// defines the container (its Compose file) can follow. Its error is
+	// logged; the swap stands.
+	Moved func(ctx context.Context, c Container, image string) error
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }

@@ -22,6 +22,9 @@ const (
 	// the container has surely ended: until then, another process may be
 	// making it, and recovery without the journal leaves it alone.
 	SwapLabelUntil = SwapLabelPrefix + "until"
+	// SwapLabelUnit is the id of the atomic unit the swap is part of, so
+	// recovery without the journal settles the unit's members together.
+	SwapLabelUnit = SwapLabelPrefix + "unit"
 )
 
 // SwapStep names a point a swap has reached. The journal records each before it
@@ -61,6 +64,9 @@ type SwapRecord struct {
 	// OldImageID the image it ran: a rollback points the tag back at it.
 	OldImage   string `json:"old_image,omitempty"`
 	OldImageID string `json:"old_image_id,omitempty"`
+	// NewImageID is the image the new container runs: a rollback points the
+	// tag back only while the tag still names it.
+	NewImageID string `json:"new_image_id,omitempty"`
 	// WasRunning says the old container was up (running, restarting or
 	// paused); WasPaused that it was paused.
 	WasRunning bool `json:"was_running"`
@@ -82,6 +88,12 @@ type SwapRecord struct {
 	// asked was killed. The entry stays, so that container is known as a
 	// leftover of this swap when it shows up.
 	Settled bool `json:"settled,omitempty"`
+	// Unit is the id of the atomic unit (the members of one Compose
+	// project, swapped together) the swap is part of, "" for a swap on its
+	// own; UnitOrder its place in the unit's swap order. A unit goes forward
+	// or back as one: see settleUnit.
+	Unit      string `json:"unit,omitempty"`
+	UnitOrder int    `json:"unit_order,omitempty"`
 }
 
 // Journal keeps swap records in durable storage.

@@ -44,16 +44,48 @@ func Excluded(c Container) bool {
 // composeDependencies returns the compose services a container depends on,
 // from the depends_on label Compose writes ("db:service_started:false,cache").
 func composeDependencies(c Container) []string {
-	raw := c.Labels["com.docker.compose.depends_on"]
+	var out []string
+	for _, d := range composeDependsOn(c) {
+		out = append(out, d.service)
+	}
+	return out
+}
+
+// composeRestarts returns the compose services whose update restarts the
+// container: those its depends_on marks "restart: true", the third field of
+// the label ("db:service_healthy:true").
+func composeRestarts(c Container) []string {
+	var out []string
+	for _, d := range composeDependsOn(c) {
+		if d.restart {
+			out = append(out, d.service)
+		}
+	}
+	return out
+}
+
+// composeDependency is one entry of Compose's depends_on label.
+type composeDependency struct {
+	service string
+	restart bool
+}
+
+func composeDependsOn(c Container) []composeDependency {
+	raw := c.Labels[composeDependsOnLabel]
 	if raw == "" {
 		return nil
 	}
-	var out []string
+	var out []composeDependency
 	for _, part := range strings.Split(raw, ",") {
-		svc, _, _ := strings.Cut(strings.TrimSpace(part), ":")
-		if svc != "" {
-			out = append(out, svc)
+		fields := strings.Split(strings.TrimSpace(part), ":")
+		if fields[0] == "" {
+			continue
 		}
+		d := composeDependency{service: fields[0]}
+		if len(fields) >= 3 {
+			d.restart, _ = strconv.ParseBool(fields[2])
+		}
+		out = append(out, d)
 	}
 	return out
 }

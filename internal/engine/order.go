@@ -8,6 +8,19 @@ import (
 // dependencies returns the names of the containers c needs running first,
 // resolved against all (ids and compose service names turned into names).
 func dependencies(c Container, all []Container) []string {
+	return resolveDependencies(c, all, composeDependencies(c))
+}
+
+// restartDependencies returns the names of the containers whose update
+// restarts c: those it needs, but of its compose depends_on only the
+// services marked "restart: true", as Compose itself restarts.
+func restartDependencies(c Container, all []Container) []string {
+	return resolveDependencies(c, all, composeRestarts(c))
+}
+
+// resolveDependencies resolves c's links, network container and depends-on
+// label, and the compose services given, against all.
+func resolveDependencies(c Container, all []Container, services []string) []string {
 	var names []string
 	add := func(ref string) {
 		ref = strings.TrimPrefix(ref, "/")
@@ -29,10 +42,10 @@ func dependencies(c Container, all []Container) []string {
 	for _, n := range labelDependencies(c) {
 		add(n)
 	}
-	project := c.Labels["com.docker.compose.project"]
-	for _, svc := range composeDependencies(c) {
+	project := c.Labels[ComposeProjectLabel]
+	for _, svc := range services {
 		for _, o := range all {
-			if o.Labels["com.docker.compose.project"] == project && o.Labels["com.docker.compose.service"] == svc {
+			if o.Labels[ComposeProjectLabel] == project && o.Labels[ComposeServiceLabel] == svc {
 				add(o.Name)
 			}
 		}
@@ -113,7 +126,7 @@ func dependents(swapped map[string]bool, all []Container) []Container {
 		if swapped[c.Name] || !c.Running() {
 			continue
 		}
-		for _, d := range dependencies(c, all) {
+		for _, d := range restartDependencies(c, all) {
 			if swapped[d] {
 				out = append(out, c)
 				break

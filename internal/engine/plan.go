@@ -17,6 +17,8 @@ type Step struct {
 	ToVersion   string
 	// NeedsPull is false when the local tag already holds ToDigest.
 	NeedsPull bool
+	// Unit names the atomic unit the step is swapped with, "" for none.
+	Unit string
 }
 
 // Skip is a stale or unknown container the plan leaves alone, and why.
@@ -87,23 +89,29 @@ func (e *Engine) Plan(report Report, opts PlanOptions) Plan {
 				p.Skipped = append(p.Skipped, skip)
 				continue
 			}
-			step := Step{
-				Container:   c,
-				Image:       g.Ref.Normal,
-				Ref:         g.Ref,
-				FromDigest:  cs.LocalDigest,
-				ToDigest:    g.RemoteDigest,
-				FromVersion: cs.CurrentVersion,
-				// Swarm's nodes pull a service's image themselves.
-				NeedsPull: !cs.Pulled && !c.IsService(),
-			}
-			if o := cs.Offer; o != nil {
-				step.Image, step.Ref, step.ToDigest, step.ToVersion = o.Reference, o.Ref, o.Digest, o.Version
-			}
-			p.Steps = append(p.Steps, step)
+			p.Steps = append(p.Steps, stepFor(g, cs))
 		}
 	}
-	return p
+	return planUnits(p, report, opts, now)
+}
+
+// stepFor is the step that updates an outdated container of group g.
+func stepFor(g Group, cs ContainerStatus) Step {
+	c := cs.Container
+	step := Step{
+		Container:   c,
+		Image:       g.Ref.Normal,
+		Ref:         g.Ref,
+		FromDigest:  cs.LocalDigest,
+		ToDigest:    g.RemoteDigest,
+		FromVersion: cs.CurrentVersion,
+		// Swarm's nodes pull a service's image themselves.
+		NeedsPull: !cs.Pulled && !c.IsService(),
+	}
+	if o := cs.Offer; o != nil {
+		step.Image, step.Ref, step.ToDigest, step.ToVersion = o.Reference, o.Ref, o.Digest, o.Version
+	}
+	return step
 }
 
 // holdReason says why a stale container must not be updated, or "".

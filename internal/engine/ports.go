@@ -130,4 +130,7 @@ type Attempt struct {
 	Result    Result
 	Error     string
 	Duration  time.Duration
+	// Unit is the atomic unit (Compose project) the container was updated
+	// with, "" when it went alone.
+	Unit string
 }

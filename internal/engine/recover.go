@@ -36,22 +36,11 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 		return rep, nil
 	}
 	defer end()
-	all, err := e.rt.Containers(ctx, true)
+	recs, err := e.pending(ctx)
 	if err != nil {
 		return rep, err
 	}
-	recs, settled, err := e.journaled(ctx)
-	if err != nil {
-		e.log.Warn("cannot read the swap journal; recovering from the engine's state only", "err", err)
-	}
-	for _, c := range all {
-		e.addLeftover(recs, settled, c)
-	}
-	for _, c := range all {
-		if p := recs[c.Name]; p != nil {
-			p.learn(c, e.opts.OrphanAge)
-		}
-	}
+	units := takeUnits(recs)
 	names := make([]string, 0, len(recs))
 	for n := range recs {
 		names = append(names, n)
@@ -82,10 +71,33 @@ func (e *Engine) Recover(ctx context.Context) (Recovery, error) {
 			rep.RolledBack = append(rep.RolledBack, name)
 		}
 	}
+	e.recoverUnits(ctx, units, &rep)
 	if len(rep.Kept)+len(rep.RolledBack) > 0 {
 		e.log.Warn("recovered unfinished swaps", "kept_new", rep.Kept, "rolled_back", rep.RolledBack)
 	}
 	return rep, errors.Join(rep.Errors...)
+}
+
+// pending gathers the unfinished swaps, by container name, from the
+// journal and from the engine's own state (temporary names, swap labels).
+func (e *Engine) pending(ctx context.Context) (map[string]*pendingSwap, error) {
+	all, err := e.rt.Containers(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	recs, settled, err := e.journaled(ctx)
+	if err != nil {
+		e.log.Warn("cannot read the swap journal; recovering from the engine's state only", "err", err)
+	}
+	for _, c := range all {
+		e.addLeftover(recs, settled, c)
+	}
+	for _, c := range all {
+		if p := recs[c.Name]; p != nil {
+			p.learn(c, e.opts.OrphanAge)
+		}
+	}
+	return recs, nil
 }
 
 // Abandoned reports whether the journal holds a swap this process is not
@@ -108,8 +120,9 @@ func (e *Engine) Abandoned(ctx context.Context) bool {
 }
 
 // settleLeftovers settles what an earlier swap of the named container left,
-// before a new swap of it: the caller holds its lock.
-func (e *Engine) settleLeftovers(ctx context.Context, name string) error {
+// before a new swap of it: the caller holds its lock, and those of held. A
+// swap that was part of an atomic unit is settled with its whole unit.
+func (e *Engine) settleLeftovers(ctx context.Context, name string, held map[string]bool) error {
 	recs, settled, err := e.journaled(ctx)
 	if err != nil {
 		return fmt.Errorf("read the swap journal: %w", err)
@@ -139,6 +152,9 @@ func (e *Engine) settleLeftovers(ctx context.Context, name string) error {
 	}
 	if p.inFlightElsewhere(e.opts.Now()) {
 		return errors.New("another process is swapping it right now")
+	}
+	if p.rec.Unit != "" {
+		return e.settleUnitOf(ctx, p.rec.Unit, name, held)
 	}
 	_, err = e.settle(ctx, p.rec)
 	return err
@@ -269,6 +285,9 @@ func (e *Engine) addLeftover(recs map[string]*pendingSwap, settled map[string]Sw
 func (p *pendingSwap) learn(c Container, orphanAge time.Duration) {
 	if p.journaled || !isNewOf(c, p.rec) {
 		return
+	}
+	if u := c.Labels[SwapLabelUnit]; u != "" {
+		p.rec.Unit = u
 	}
 	if v, err := strconv.ParseBool(c.Labels[SwapLabelWasUp]); err == nil {
 		p.rec.WasRunning = v

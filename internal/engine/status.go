@@ -47,6 +47,11 @@ type ContainerStatus struct {
 	// pin, the cooldown) or why no version is offered the way the policy
 	// asks (a tag with no version number, a newer version out of range).
 	Note string
+	// Unit names the atomic unit (Compose project) the container is a
+	// member of, "" for none; Joined says it was checked only because
+	// another member was.
+	Unit   string
+	Joined bool
 }
 
 // Group is the containers running one image reference.

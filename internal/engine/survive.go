@@ -83,8 +83,11 @@ func (e *Engine) look(ctx context.Context, rec *SwapRecord) (copies, error) {
 //   - a new container that passed its gate stays: the swap is final;
 //   - otherwise the old container serves again;
 //   - if it is gone (the engine deleted it as it stopped, a person removed
-//     it) or wrecked, the new one stays, whatever its health: it is the
-//     last copy;
+//     it) or wrecked, and the swap is part of an atomic unit that goes
+//     back, the old one is rebuilt from its journaled definition: the unit
+//     ends all-old (see settleUnit);
+//   - otherwise the new one stays, whatever its health: it is the last
+//     copy;
 //   - if both are gone, the old one is rebuilt from its journaled
 //     definition.
 func survivor(rec *SwapRecord, cp copies) (verdict, error) {
@@ -95,6 +98,8 @@ func survivor(rec *SwapRecord, cp copies) (verdict, error) {
 		return keptNewCopy, nil
 	case oldOK:
 		return restoredOld, nil
+	case rec.Unit != "" && len(rec.Definition) > 0:
+		return rebuiltOld, nil
 	case newOK:
 		return keptNewCopy, nil
 	case len(rec.Definition) > 0:
@@ -314,7 +319,8 @@ func (e *Engine) rebuildOld(ctx context.Context, rec *SwapRecord, cp copies) err
 
 // retag points the old container's tag back at the image it runs, so that
 // the next "compose up" or "docker run" of that tag does not pick up the
-// version that just failed. A tag another swap already moved on is left.
+// version that just failed. A tag moved on since (by another swap, by a
+// pull that came after) is left.
 func (e *Engine) retag(ctx context.Context, rec *SwapRecord) {
 	if rec.OldImageID == "" || rec.OldImage == "" {
 		return
@@ -328,6 +334,11 @@ func (e *Engine) retag(ctx context.Context, rec *SwapRecord) {
 		return
 	}
 	defer unlock()
+	if img, err := e.rt.Image(ctx, rec.OldImage); err == nil && rec.NewImageID != "" && img.ID != rec.NewImageID {
+		// Moved on since the swap: by another swap, or a pull that came
+		// after.
+		return
+	}
 	if err := e.pointTag(ctx, rec.OldImage, rec.OldImageID); err != nil {
 		e.log.Warn("cannot point the tag back at the image the container runs", "image", rec.OldImage, "err", err)
 	}

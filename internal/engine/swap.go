@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -108,50 +107,14 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 		return o
 	}
 	defer end()
-	// What an earlier swap of this container left behind is settled first:
-	// its leftovers would take the names this swap needs.
-	if err := e.settleLeftovers(ctx, name); err != nil {
-		return finish(ResultFailed, fmt.Errorf("an earlier swap of %s is unfinished: %w", name, err))
-	}
-	old, err := e.rt.Container(ctx, name)
-	if err != nil {
-		return finish(ResultFailed, fmt.Errorf("inspect %s: %w", name, err))
-	}
-	if reason := refusal(old, so.force); reason != "" {
-		return finish(ResultSkipped, errors.New(reason))
-	}
-	move := so.retag && !sameReference(s.Container.Image, s.Image)
-	if move && old.Image != s.Container.Image {
-		// Someone else moved it (a deploy) since the check: this step would
-		// undo that.
-		return finish(ResultSkipped, fmt.Errorf("its image changed from %s to %s since the check; not moved to %s", s.Container.Image, old.Image, s.Image))
-	}
-	img, err := e.plannedImage(ctx, s)
-	if err != nil {
-		return finish(ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err))
-	}
-	if d := digestFor(img.RepoDigests, s.Ref.Repository); d != "" {
-		o.NewDigest = d
-	}
-	// A move to another tag or pin changes the container's reference even
-	// when both name the same image.
-	if img.ID == old.ImageID && !so.force && !move {
-		return finish(ResultFresh, nil)
-	}
-	so.image = img.ID
-	if self, err := e.isSelf(ctx, old); err != nil {
-		return finish(ResultFailed, err)
-	} else if self {
+	old, r, err := e.examine(ctx, s, &so, &o, nil)
+	switch {
+	case errors.Is(err, errSelf):
 		s.Container = old
 		return e.handOver(ctx, s, sink)
+	case r != "":
+		return finish(r, err)
 	}
-
-	if err := e.preUpdate(ctx, old); errors.Is(err, errHookSkip) {
-		return finish(ResultSkipped, err)
-	} else if err != nil {
-		return finish(ResultFailed, err)
-	}
-	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
 	sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: PhaseRecreating})
 	if so.noRestart {
 		err = e.handToManager(ctx, old, s.Image)
@@ -163,6 +126,7 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	switch {
 	case err == nil:
 		e.release(ctx, name)
+		e.moved(ctx, old, s.Image)
 		return finish(ResultUpdated, nil)
 	case errors.Is(err, errNotBegun):
 		// Announced as recreating: say it ended.
@@ -176,9 +140,80 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 	return finish(ResultFailed, err)
 }
 
-// sameReference reports whether two references name the same tag or pin,
-// however written ("nginx" and "nginx:latest" do).
-func sameReference(a, b string) bool {
+// errSelf is examine's answer for the container this process runs in: its
+// update is handed over rather than swapped from inside.
+var errSelf = errors.New("the container cutover runs in")
+
+// examine looks at a step's container as it is now, once its lock is held,
+// and says whether the swap goes ahead: r is "" when it does, else how the
+// update ends without touching anything (failed, skipped, or fresh when it
+// already runs the new image), with err saying why. errSelf marks the
+// container this process runs in. The new image's digest goes into o, its
+// id into so.image.
+//
+// What an earlier swap of the container left behind is settled first: its
+// leftovers would take the names this swap needs. held are the names the
+// caller holds the locks of besides the container's (the other members of
+// its atomic unit).
+func (e *Engine) examine(ctx context.Context, s Step, so *swapOptions, o *Outcome, held map[string]bool) (Container, Result, error) {
+	name := s.Container.Name
+	if err := e.settleLeftovers(ctx, name, held); err != nil {
+		return Container{}, ResultFailed, fmt.Errorf("an earlier swap of %s is unfinished: %w", name, err)
+	}
+	old, err := e.rt.Container(ctx, name)
+	if err != nil {
+		return Container{}, ResultFailed, fmt.Errorf("inspect %s: %w", name, err)
+	}
+	if reason := refusal(old, so.force); reason != "" {
+		return old, ResultSkipped, errors.New(reason)
+	}
+	move := so.retag && !SameReference(s.Container.Image, s.Image)
+	if move && old.Image != s.Container.Image {
+		// Someone else moved it (a deploy) since the check: this step would
+		// undo that.
+		return old, ResultSkipped, fmt.Errorf("its image changed from %s to %s since the check; not moved to %s", s.Container.Image, old.Image, s.Image)
+	}
+	img, err := e.plannedImage(ctx, s)
+	if err != nil {
+		return old, ResultFailed, fmt.Errorf("new image %s: %w", s.Image, err)
+	}
+	if d := digestFor(img.RepoDigests, s.Ref.Repository); d != "" {
+		o.NewDigest = d
+	}
+	// A move to another tag or pin changes the container's reference even
+	// when both name the same image.
+	if img.ID == old.ImageID && !so.force && !move {
+		return old, ResultFresh, nil
+	}
+	so.image = img.ID
+	if self, err := e.isSelf(ctx, old); err != nil {
+		return old, ResultFailed, err
+	} else if self {
+		return old, ResultSkipped, errSelf
+	}
+	if err := e.preUpdate(ctx, old); errors.Is(err, errHookSkip) {
+		return old, ResultSkipped, err
+	} else if err != nil {
+		return old, ResultFailed, err
+	}
+	old.NetworkContainer = e.nameOf(ctx, old.NetworkContainer)
+	return old, "", nil
+}
+
+// moved tells Options.Moved of a container a final swap moved to another
+// image reference than the one it was configured with.
+func (e *Engine) moved(ctx context.Context, old Container, image string) {
+	if e.opts.Moved == nil || SameReference(old.Image, image) {
+		return
+	}
+	if err := e.opts.Moved(context.WithoutCancel(ctx), old, image); err != nil {
+		e.log.Warn("the container was updated, but what defines it does not name its new image", "container", old.Name, "image", image, "err", err)
+	}
+}
+
+// SameReference reports whether two image references name the same tag or
+// digest, however spelled ("nginx" and "docker.io/library/nginx:latest").
+func SameReference(a, b string) bool {
 	ra, errA := ParseReference(a)
 	rb, errB := ParseReference(b)
 	if errA != nil || errB != nil {
@@ -266,180 +301,6 @@ func (k keptNew) Error() string {
 	return fmt.Sprintf("%v; %s, so the new container was kept", k.cause, k.why)
 }
 func (k keptNew) Unwrap() error { return k.cause }
-
-// replace does the swap of old for a new container on image: create the new
-// one while the old one still serves; stop the old one and rename it aside
-// (the other way round for one the engine deletes as it stops); give the
-// new one the name, start it and gate it on its health. Any failure settles the swap by the rule survivors applies. Once
-// the old container is touched, the swap ends whatever happens to ctx.
-//
-// It returns nil, errNotBegun, rolledBack or keptNew, or another error when
-// the swap failed before touching the old container or could not be
-// settled (then the journal keeps it for recovery).
-func (e *Engine) replace(ctx context.Context, old Container, image string, so swapOptions, sink Sink) error {
-	name := old.Name
-	tmp, aside := name+NewSuffix, name+AsideSuffix
-	rec := &SwapRecord{
-		Version: journalVersion, ID: newSwapID(), Name: name,
-		OldID: old.ID, OldImage: old.Image, OldImageID: old.ImageID, Image: image,
-		WasRunning: old.Up(), WasPaused: old.State == StatePaused, Started: e.opts.Now(),
-	}
-	e.done(StepPulled)
-	// The place is held from creation to start, the part of the swap that
-	// works the engine; the health gate only watches and holds none.
-	leaveBusy, err := enter(ctx, e.busy)
-	if err != nil {
-		return errNotBegun
-	}
-	defer leaveBusy()
-
-	def, err := e.rt.Define(ctx, old.ID)
-	if err != nil {
-		return fmt.Errorf("read the settings of %s: %w", name, err)
-	}
-	rec.Definition = def
-	e.journal(ctx, rec, StepCreated)
-	marks := map[string]string{
-		SwapLabelID: rec.ID, SwapLabelRole: "new", SwapLabelOf: name,
-		SwapLabelWasUp: strconv.FormatBool(rec.WasRunning),
-		SwapLabelUntil: e.opts.Now().Add(e.swapDeadline(old)).UTC().Format(time.RFC3339),
-	}
-	// The engine resolves the reference when it creates the container: the
-	// tag is made to name the planned image, and held so, until then.
-	unlockTag, err := e.tagLocks.lock(ctx, image)
-	if err != nil {
-		e.forget(ctx, rec)
-		return errNotBegun
-	}
-	if err := e.pointTag(ctx, image, so.image); err != nil {
-		unlockTag()
-		e.forget(ctx, rec)
-		return fmt.Errorf("point %s at the new image: %w", image, err)
-	}
-	newID, err := e.rt.CreateReplacement(ctx, old, Replacement{Image: image, Name: tmp, Marks: marks, FreshVolumes: so.freshVolumes})
-	unlockTag()
-	if err != nil {
-		// The engine may still make it (a create that timed out): the
-		// entry stays to recognise it.
-		e.retire(ctx, rec)
-		return fmt.Errorf("create new container: %w", err)
-	}
-	rec.NewID = newID
-	e.done(StepCreated)
-
-	// From here on the old container is touched: finish or roll back whatever
-	// happens to the caller.
-	ctx = context.WithoutCancel(ctx)
-	back := func(cause error) error { return e.rollback(ctx, rec, cause) }
-	start := rec.WasRunning || so.revive
-
-	// From stop to start the container is down: keep that span as short as
-	// a lone restart by not sharing the engine with other swaps' outages.
-	leaveDown, _ := enter(ctx, e.down)
-	defer leaveDown()
-	renameAside := func() error {
-		e.journal(ctx, rec, StepOldRenamed)
-		if err := e.rt.Rename(ctx, old.ID, aside); err != nil {
-			return fmt.Errorf("rename old container aside: %w", err)
-		}
-		e.done(StepOldRenamed)
-		return nil
-	}
-	stopOld := func() error {
-		e.journal(ctx, rec, StepOldStopped)
-		if err := e.stopOld(ctx, old); err != nil {
-			return err
-		}
-		e.done(StepOldStopped)
-		return nil
-	}
-	// The name is free between the two renames: as short a gap as can be,
-	// so the old container is stopped first. One the engine deletes as it
-	// stops (AutoRemove) could not be renamed after: it goes aside first.
-	steps := []func() error{stopOld, renameAside}
-	if old.AutoRemove {
-		steps = []func() error{renameAside, stopOld}
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return back(err)
-		}
-	}
-	e.journal(ctx, rec, StepNewRenamed)
-	if err := e.rt.Rename(ctx, newID, name); err != nil {
-		return back(fmt.Errorf("rename new container into place: %w", err))
-	}
-	e.done(StepNewRenamed)
-	if start {
-		e.journal(ctx, rec, StepNewStarted)
-		// Asked before the start, so that a crash at start, and the engine
-		// deleting the container right after (AutoRemove), is still seen.
-		watch, stopWatching := context.WithCancel(ctx)
-		defer stopWatching()
-		exits, err := e.rt.NextExit(watch, newID)
-		if err != nil {
-			e.log.Debug("cannot follow the new container's exit; relying on inspect", "container", name, "err", err)
-		}
-		if err := e.rt.Start(ctx, newID); err != nil {
-			return back(fmt.Errorf("start new container: %w", err))
-		}
-		e.done(StepNewStarted)
-		leaveDown()
-		if !e.opts.OneAtATime {
-			leaveBusy()
-		}
-		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: image, Phase: PhaseHealthCheck})
-		if err := e.gate(watch, newID, old.AutoRemove, exits); err != nil {
-			return back(err)
-		}
-	}
-	leaveDown()
-	leaveBusy()
-	rec.Healthy = true
-	e.journal(ctx, rec, StepHealthPassed)
-	e.done(StepHealthPassed)
-	// The old container only waits to be removed now; its name says so to
-	// anyone who finds it before it is gone.
-	if err := e.rt.Rename(ctx, old.ID, name+RetiredSuffix); err != nil && !IsNotFound(err) {
-		e.log.Debug("cannot rename the replaced container", "container", aside, "err", err)
-	}
-	if start {
-		if c, err := e.rt.Container(ctx, newID); err == nil {
-			e.bestEffortHook(ctx, c, "post-update")
-		}
-	}
-	e.formerNames.store(old.ID, name)
-	e.journal(ctx, rec, StepOldRemoved)
-	if err := e.rt.Remove(ctx, old.ID, so.freshVolumes); err != nil && !IsNotFound(err) {
-		// The journal keeps the swap as healthy: recovery removes the old
-		// container later and never undoes the swap.
-		e.log.Warn("old container kept after a successful swap; it is removed at the next recovery", "container", name, "err", err)
-		return nil
-	}
-	e.done(StepOldRemoved)
-	e.forget(ctx, rec)
-	return nil
-}
-
-// stopOld stops the old container of a swap with its own stop signal and
-// timeout. A paused one is unpaused first, so that it gets its signal and
-// its time to stop, as it would from a person. One the engine deletes as it
-// stops (AutoRemove) may be gone by the time the engine answers.
-func (e *Engine) stopOld(ctx context.Context, old Container) error {
-	if !old.Up() {
-		return nil
-	}
-	if old.State == StatePaused {
-		if err := e.rt.Unpause(ctx, old.ID); err != nil {
-			return fmt.Errorf("unpause old container: %w", err)
-		}
-	}
-	err := e.rt.Stop(ctx, old.ID, e.stopSignal(old), e.stopTimeout(old))
-	if err != nil && !(old.AutoRemove && IsNotFound(err)) {
-		return fmt.Errorf("stop old container: %w", err)
-	}
-	return nil
-}
 
 // swapDeadline is how long a swap of c can take at most, with room to
 // spare: past it, a swap nobody journaled is abandoned.

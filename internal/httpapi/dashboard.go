@@ -148,6 +148,8 @@ func (s *Server) routeDashboard() {
 	s.mux.Handle("/api/images", d.private(d.images))
 	s.mux.Handle("/api/images/", d.private(d.imageAction))
 	s.mux.Handle("/api/groups/", d.private(d.groupUpdate))
+	s.mux.Handle("/api/projects", d.private(d.projects))
+	s.mux.Handle("/api/projects/", d.private(d.projectAction))
 	s.mux.Handle("/api/events", d.private(d.events))
 	s.mux.Handle("/api/check", d.private(d.check))
 	s.mux.Handle("/api/history", d.private(d.history))

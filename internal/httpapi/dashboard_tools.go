@@ -35,6 +35,8 @@ type attemptJSON struct {
 	Result     string `json:"result"`
 	Error      string `json:"error,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
+	// Unit is the atomic project the container was updated with.
+	Unit string `json:"unit,omitempty"`
 }
 
 // History limits.
@@ -74,7 +76,7 @@ func (d *dashboard) history(w http.ResponseWriter, r *http.Request) {
 			out = append(out, attemptJSON{
 				Time: a.Time.UTC().Format(time.RFC3339), Container: a.Container, Image: a.Image,
 				OldDigest: a.OldDigest, NewDigest: a.NewDigest, Result: string(a.Result),
-				Error: a.Error, DurationMS: a.Duration.Milliseconds(),
+				Error: a.Error, DurationMS: a.Duration.Milliseconds(), Unit: a.Unit,
 			})
 		}
 	}

@@ -32,6 +32,8 @@ type deployResponse struct {
 	OldDigest  string `json:"old_digest"`
 	NewDigest  string `json:"new_digest"`
 	DurationMS int64  `json:"duration_ms"`
+	// Unit is the atomic project the container was deployed with.
+	Unit *unitJSON `json:"unit,omitempty"`
 }
 
 // parseDeploy decodes and validates a deploy request without touching anything.
@@ -93,7 +95,7 @@ func deployResult(req engine.DeployRequest, o engine.Outcome) (int, any) {
 			msg = fmt.Sprintf("Container '%s' already runs '%s' (%s): not restarted", req.Container, req.Image, engine.ShortDigest(o.NewDigest))
 		}
 		return http.StatusOK, deployResponse{Message: msg, Container: req.Container, Image: req.Image,
-			OldDigest: o.OldDigest, NewDigest: o.NewDigest, DurationMS: o.Duration.Milliseconds()}
+			OldDigest: o.OldDigest, NewDigest: o.NewDigest, DurationMS: o.Duration.Milliseconds(), Unit: deployedUnit(o)}
 	}
 	msg := "update failed"
 	if o.Err != nil {
@@ -106,15 +108,25 @@ func deployResult(req engine.DeployRequest, o engine.Outcome) (int, any) {
 		return http.StatusAccepted, deployResponse{Message: fmt.Sprintf("Container '%s' is cutover itself: its update to '%s' was handed over to a one-shot container", req.Container, req.Image),
 			Container: req.Container, Image: req.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest}
 	case o.Result == engine.ResultSkipped:
-		return http.StatusConflict, failedDeployJSON{errorBody("not updated: " + msg), false}
+		return http.StatusConflict, failedDeployJSON{errorBody("not updated: " + msg), false, deployedUnit(o)}
 	}
-	return http.StatusInternalServerError, failedDeployJSON{errorBody(msg), o.Result == engine.ResultRolledBack}
+	return http.StatusInternalServerError, failedDeployJSON{errorBody(msg), o.Result == engine.ResultRolledBack, deployedUnit(o)}
 }
 
 // failedDeployJSON is the answer to a deploy that ran and failed.
 type failedDeployJSON struct {
 	errorJSON
-	RolledBack bool `json:"rolled_back"`
+	RolledBack bool      `json:"rolled_back"`
+	Unit       *unitJSON `json:"unit,omitempty"`
+}
+
+// deployedUnit is the atomic project a deploy took along, if any.
+func deployedUnit(o engine.Outcome) *unitJSON {
+	if o.Unit == nil {
+		return nil
+	}
+	u := unitOf(*o.Unit)
+	return &u
 }
 
 // errJobNotFound answers a job id nobody knows.

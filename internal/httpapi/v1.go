@@ -21,6 +21,8 @@ type passJSON struct {
 	Failed     int           `json:"failed"`
 	Skipped    int           `json:"skipped"`
 	Containers []outcomeJSON `json:"containers"`
+	// Units are the atomic Compose projects the pass updated, each as one.
+	Units []unitJSON `json:"units,omitempty"`
 }
 
 type outcomeJSON struct {
@@ -34,6 +36,8 @@ type outcomeJSON struct {
 	// version label) when they are known.
 	OldVersion string `json:"old_version,omitempty"`
 	NewVersion string `json:"new_version,omitempty"`
+	// Unit is the atomic project the container was updated with.
+	Unit string `json:"unit,omitempty"`
 }
 
 // v1Update runs a pass over the watched containers, or those whose image
@@ -107,12 +111,43 @@ func passReportJSON(r daemon.Report) passJSON {
 	out := passJSON{ID: r.ID, Trigger: r.Trigger, Started: r.Started, Finished: r.Finished,
 		Scanned: r.Scanned, Updated: r.Updated, Failed: r.Failed, Skipped: r.Skipped, Containers: []outcomeJSON{}}
 	for _, o := range r.Outcomes {
-		oj := outcomeJSON{Name: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result,
-			OldVersion: o.OldVersion, NewVersion: o.NewVersion}
-		if o.Err != nil {
-			oj.Error = o.Err.Error()
-		}
-		out.Containers = append(out.Containers, oj)
+		out.Containers = append(out.Containers, outcomeOf(o))
+	}
+	for _, u := range r.Units {
+		out.Units = append(out.Units, unitOf(u))
 	}
 	return out
+}
+
+func outcomeOf(o engine.Outcome) outcomeJSON {
+	oj := outcomeJSON{Name: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result,
+		OldVersion: o.OldVersion, NewVersion: o.NewVersion}
+	if o.Err != nil {
+		oj.Error = o.Err.Error()
+	}
+	if o.Unit != nil {
+		oj.Unit = o.Unit.Project
+	}
+	return oj
+}
+
+// unitJSON is how an atomic project's update ended, and each member's.
+type unitJSON struct {
+	Project    string        `json:"project"`
+	Result     engine.Result `json:"result"`
+	Error      string        `json:"error,omitempty"`
+	Containers []outcomeJSON `json:"containers"`
+}
+
+func unitOf(u engine.UnitOutcome) unitJSON {
+	uj := unitJSON{Project: u.Project, Result: u.Result, Containers: []outcomeJSON{}}
+	if u.Err != nil {
+		uj.Error = u.Err.Error()
+	}
+	for _, o := range u.Members {
+		oj := outcomeOf(o)
+		oj.Unit = ""
+		uj.Containers = append(uj.Containers, oj)
+	}
+	return uj
 }

@@ -30,6 +30,8 @@ type Report struct {
 	Skipped []ContainerReport
 	Stale   []ContainerReport
 	Fresh   []ContainerReport
+	// Units are the atomic Compose projects the pass updated, each as one.
+	Units []UnitReport
 }
 
 // All lists every container of the report once, ordered by id.

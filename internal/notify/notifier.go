@@ -166,6 +166,8 @@ func (n *Notifier) PassFinished(ctx context.Context, r daemon.Report, checked en
 		announce[f.Container.Name] = true
 	}
 	rep, entries := passData(r, checked, announce, n.opts)
+	rep.Units = unitReports(r.Units)
+	entries = append(entries, unitEntries(r.Units, r.Finished)...)
 	n.render(ctx, rep, entries, func() {
 		for _, c := range findings {
 			if err := n.memory.MarkNotified(c.Container.Name, remoteOf(checked, c)); err != nil {

@@ -22,6 +22,7 @@ type attemptRecord struct {
 	Result     string    `json:"result"`
 	Error      string    `json:"error,omitempty"`
 	DurationMS int64     `json:"duration_ms"`
+	Unit       string    `json:"unit,omitempty"`
 }
 
 // RecordAttempt appends one update attempt to the history.
@@ -29,7 +30,7 @@ func (s *Store) RecordAttempt(_ context.Context, a engine.Attempt) error {
 	rec := attemptRecord{
 		Time: a.Time.UTC(), Container: a.Container, Image: a.Image,
 		OldDigest: a.OldDigest, NewDigest: a.NewDigest, Result: string(a.Result),
-		Error: a.Error, DurationMS: a.Duration.Milliseconds(),
+		Error: a.Error, DurationMS: a.Duration.Milliseconds(), Unit: a.Unit,
 	}
 	val, err := json.Marshal(rec)
 	if err != nil {
@@ -62,7 +63,7 @@ func (s *Store) Attempts(_ context.Context, container string, limit int) ([]engi
 			out = append(out, engine.Attempt{
 				Time: rec.Time, Container: rec.Container, Image: rec.Image,
 				OldDigest: rec.OldDigest, NewDigest: rec.NewDigest, Result: engine.Result(rec.Result),
-				Error: rec.Error, Duration: time.Duration(rec.DurationMS) * time.Millisecond,
+				Error: rec.Error, Duration: time.Duration(rec.DurationMS) * time.Millisecond, Unit: rec.Unit,
 			})
 			if limit > 0 && len(out) >= limit {
 				break

@@ -9,6 +9,7 @@ import { setActions } from './row.js';
 import { updateProgress, bytes } from './progress.js';
 import { render, renderChecked, historyTable } from './view.js';
 import { handlers, reload } from './actions.js';
+import { initProjects, loadProjects, renderProjects, projectProgress } from './projects.js';
 
 // The open event stream, if any.
 let events = null;
@@ -33,6 +34,7 @@ async function start() {
     state.images = res.data || [];
     showDashboard();
     render();
+    initProjects();
     connectEvents();
     loadHistory();
     loadRateLimit();
@@ -112,6 +114,7 @@ function connectEvents() {
     }
     state.images = images;
     render();
+    loadProjects();
   });
   es.addEventListener('progress', (ev) => {
     const p = JSON.parse(ev.data);
@@ -119,6 +122,7 @@ function connectEvents() {
     state.progress.set(p.container_name, p);
     if (isFinal(p.status)) forgetLater(p.container_name, p);
     updateProgress(p.container_name);
+    projectProgress(p.container_name);
   });
   es.addEventListener('result', (ev) => {
     const r = JSON.parse(ev.data);
@@ -130,6 +134,7 @@ function connectEvents() {
     else if (r.result === 'skipped') state.errors.set(r.container_name, 'Not updated: ' + (r.message || 'skipped') + '.');
     else state.errors.delete(r.container_name);
     render();
+    renderProjects();
     loadHistory();
   });
   es.onerror = () => {
@@ -173,6 +178,7 @@ $('check-now').addEventListener('click', async () => {
     if (res.ok) {
       if (res.data && res.data.checked_at) state.checkedAt = res.data.checked_at;
       await reload();
+      loadProjects();
     } else if (res.status !== 401) {
       showNotice(explain(res, 'check the registries'));
     }

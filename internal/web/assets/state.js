@@ -15,6 +15,8 @@ export const state = {
   // What the list shows: a status filter and a search, both kept in the
   // page's address.
   view: { status: 'all', q: '' },
+  // Which grouping is shown: 'image' or 'project' (projects.js).
+  grouping: 'image',
 };
 
 // isFinal reports whether a progress status ends an update.

@@ -33,7 +33,7 @@ export function render() {
   }
   $('groups').replaceChildren(...cards);
   $('empty').hidden = total > 0;
-  $('no-match').hidden = total === 0 || shown > 0;
+  $('no-match').hidden = total === 0 || shown > 0 || state.grouping !== 'image';
   const filtered = view.status !== 'all' || view.q.trim() !== '';
   $('shown').textContent = filtered && total > 0 ? `Showing ${shown} of ${total} container${total === 1 ? '' : 's'}.` : '';
   $('clear-view').hidden = !filtered;
@@ -126,7 +126,8 @@ export function historyTable(rows) {
     el('thead', {}, el('tr', {}, ...['When', 'Container', 'Image', 'Result', 'Change', 'Took'].map((h) => el('th', { text: h })))),
     el('tbody', {}, ...rows.map((a) => el('tr', {},
       el('td', { 'data-label': 'When', title: stamp(new Date(a.time)), text: ago(new Date(a.time)) }),
-      el('td', { 'data-label': 'Container', text: a.container }),
+      el('td', { 'data-label': 'Container' }, a.container,
+        a.unit ? el('div', { class: 'why', text: 'with atomic project ' + a.unit }) : null),
       el('td', { 'data-label': 'Image', class: 'mono', text: a.image }),
       el('td', { 'data-label': 'Result' }, badge(a.result, resultWords),
         a.error ? el('div', { class: 'why', text: a.error }) : null),
