@@ -19,6 +19,9 @@ func (r *Runtime) Image(ctx context.Context, ref string) (engine.Image, error) {
 	if in.Config != nil {
 		img.Labels = in.Config.Labels
 	}
+	if len(in.RepoTags) == 0 && len(in.RepoDigests) == 0 && in.Descriptor != nil {
+		img.Digest = in.Descriptor.Digest.String()
+	}
 	return img, nil
 }
 

@@ -301,3 +301,32 @@ func TestIntegrationRegistries(t *testing.T) {
 		}
 	})
 }
+
+// A container's old image must keep saying which digest it was pulled by
+// once a pull of the new version moved its tag on: the containerd store
+// then drops its RepoDigests, and gives its manifest's digest instead.
+func TestIntegrationImageDigestOnceItsTagMoved(t *testing.T) {
+	testenv.RequireRegistries(t)
+	on(t, func(t *testing.T, te *testEngine) {
+		ctx := t.Context()
+		repo := testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "moved")
+		ref, v1 := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: repo, Tag: "v", Version: "moved-1"})
+		te.Pull(t, ref)
+		old, err := te.rt.Image(ctx, ref)
+		if err != nil {
+			t.Fatalf("Image(%s): %v", ref, err)
+		}
+		_, v2 := testenv.BuildAndPush(t, testenv.ImageSpec{Repo: repo, Tag: "v", Version: "moved-2"})
+		te.Pull(t, ref)
+		if now, err := te.rt.Image(ctx, ref); err != nil || now.ID == old.ID {
+			t.Fatalf("Image(%s) after pulling %s = %+v, %v; want another image", ref, v2, now, err)
+		}
+		img, err := te.rt.Image(ctx, old.ID)
+		if err != nil {
+			t.Fatalf("Image(%s): %v", old.ID, err)
+		}
+		if !slices.Contains(img.RepoDigests, repo+"@"+v1) && img.Digest != v1 {
+			t.Errorf("old image once its tag moved: RepoDigests %v, Digest %q; want %s among them", img.RepoDigests, img.Digest, v1)
+		}
+	})
+}

@@ -355,6 +355,11 @@ func standing(cs ContainerStatus, ref Reference, remote remoteResult, local loca
 		cs.Status = StatusUnknown
 		cs.Reason = "the image has no digest from " + ref.Host + " (built locally?)"
 	}
+	if cs.LocalDigest == "" && len(running.RepoDigests) == 0 {
+		// Said, not weighed: the status above stays what the engine's
+		// names tell.
+		cs.LocalDigest = running.Digest
+	}
 	return cs
 }
 
@@ -399,7 +404,7 @@ func (e *Engine) localImages(ctx context.Context, containers []Container, refs m
 
 func digestFromAny(img Image) string {
 	if len(img.RepoDigests) == 0 {
-		return ""
+		return img.Digest
 	}
 	_, d, _ := strings.Cut(img.RepoDigests[0], "@")
 	return d

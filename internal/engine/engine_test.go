@@ -76,8 +76,12 @@ func TestCheckStatuses(t *testing.T) {
 		remoteErr  error
 		tagMovedTo string // local tag moved to an image with this digest
 		noDigest   bool   // the running image was built locally
+		// dropped: the engine dropped the running image's RepoDigests as
+		// its tag moved on, and gives its manifest's digest (containerd)
+		dropped    bool
 		want       Status
 		wantReason string
+		wantLocal  string
 	}{
 		{name: "same digest", remote: digestV1, want: StatusUpToDate},
 		{name: "registry moved on", remote: digestV2, want: StatusOutdated},
@@ -85,15 +89,19 @@ func TestCheckStatuses(t *testing.T) {
 		{name: "tag pulled past the container", remote: digestV2, tagMovedTo: digestV2, want: StatusOutdated},
 		{name: "built locally, tag pulled since", remote: digestV2, tagMovedTo: digestV2, noDigest: true, want: StatusOutdated},
 		{name: "built locally", remote: digestV2, noDigest: true, want: StatusUnknown, wantReason: "the image has no digest from 127.0.0.1:5000 (built locally?)"},
+		{name: "tag pulled past, its old name dropped", remote: digestV2, tagMovedTo: digestV2, dropped: true, want: StatusOutdated, wantLocal: digestV1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rt := newFakeRuntime()
 			ref := "127.0.0.1:5000/app:latest"
-			if tc.noDigest {
+			switch {
+			case tc.dropped:
+				rt.images["sha256:img1"] = Image{ID: "sha256:img1", Digest: digestV1}
+			case tc.noDigest:
 				rt.images["sha256:img1"] = Image{ID: "sha256:img1"}
 				rt.images[ref] = rt.images["sha256:img1"]
-			} else {
+			default:
 				rt.addImage(ref, "sha256:img1", digestV1)
 			}
 			if tc.tagMovedTo != "" {
@@ -108,6 +116,9 @@ func TestCheckStatuses(t *testing.T) {
 			got := report.Groups[0].Containers[0]
 			if got.Status != tc.want || got.Reason != tc.wantReason {
 				t.Errorf("container app: got status %q reason %q, want %q reason %q", got.Status, got.Reason, tc.want, tc.wantReason)
+			}
+			if tc.wantLocal != "" && got.LocalDigest != tc.wantLocal {
+				t.Errorf("container app: local digest %q, want %q", got.LocalDigest, tc.wantLocal)
 			}
 		})
 	}

@@ -89,6 +89,12 @@ type Image struct {
 	// Labels are the image's own labels (the version a container runs is
 	// read from them).
 	Labels map[string]string
+	// Digest is, for an image no tag names any more on an engine that keeps
+	// images by their manifest (the containerd store), the digest of that
+	// manifest: the one it was pulled by. Such an engine drops an image's
+	// RepoDigests when its tag moves on, as a pull of the new version does.
+	// "" otherwise.
+	Digest string
 }
 
 // Auth is what a registry needs to let a pull through.
