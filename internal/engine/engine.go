@@ -191,6 +191,9 @@ type Engine struct {
 	work    sync.WaitGroup
 	// services is the runtime's Swarm side, nil when it has none.
 	services Services
+	// conduits tells which containers carry the connection to the engine,
+	// nil for a runtime that cannot.
+	conduits Conduits
 }
 
 // New returns an engine over a runtime and a registry. hist may be nil.
@@ -206,6 +209,9 @@ func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options)
 	}
 	if s, ok := rt.(Services); ok {
 		e.services = boundedServices{s: s, timeout: opts.CallTimeout}
+	}
+	if c, ok := rt.(Conduits); ok {
+		e.conduits = c
 	}
 	return e
 }

@@ -42,3 +42,33 @@ func (e *Engine) isSelf(ctx context.Context, c Container) (bool, error) {
 	}
 	return id != "" && id == c.ID, nil
 }
+
+// Conduits is the part of a runtime that can tell which containers carry
+// cutover's own connection to the engine (a socket proxy on DOCKER_HOST).
+type Conduits interface {
+	// Conduits returns their ids, none when the engine is reached directly.
+	Conduits(ctx context.Context) ([]string, error)
+}
+
+// conduit says why c must not be swapped because cutover reaches the engine
+// through it, "" when it does not. Stopping it would cut the connection the
+// swap and its rollback need, and leave the container stopped and renamed
+// aside with nothing to bring it back. An engine that cannot say is an
+// error: the swap does not go ahead on a guess.
+func (e *Engine) conduit(ctx context.Context, c Container) (string, error) {
+	if e.conduits == nil {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.opts.CallTimeout)
+	defer cancel()
+	ids, err := e.conduits.Conduits(ctx)
+	if err != nil {
+		return "", fmt.Errorf("cannot tell whether cutover reaches the engine through %s: %w", c.Name, err)
+	}
+	for _, id := range ids {
+		if id == c.ID {
+			return "cutover reaches the Docker engine through it: stopping it would cut cutover off mid-swap; update it by hand", nil
+		}
+	}
+	return "", nil
+}

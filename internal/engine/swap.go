@@ -191,6 +191,11 @@ func (e *Engine) examine(ctx context.Context, s Step, so *swapOptions, o *Outcom
 	} else if self {
 		return old, ResultSkipped, errSelf
 	}
+	if why, err := e.conduit(ctx, old); err != nil {
+		return old, ResultFailed, err
+	} else if why != "" {
+		return old, ResultSkipped, errors.New(why)
+	}
 	if err := e.preUpdate(ctx, old); errors.Is(err, errHookSkip) {
 		return old, ResultSkipped, err
 	} else if err != nil {

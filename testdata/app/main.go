@@ -14,15 +14,20 @@
 //	slowstart  listen only after APP_START_DELAY (a Go duration, default 5s)
 //
 // Endpoints: / (version), /healthz, /env?name=X, /args, /data (the boots file
-// in $APP_DATA). "app health" probes /healthz, for HEALTHCHECK; "app get URL"
+// in $APP_DATA). With APP_PROXY_TO set to a unix socket, it serves nothing of
+// its own and passes every request to that socket instead: a socket proxy
+// in front of the Docker engine. "app health" probes /healthz, for HEALTHCHECK; "app get URL"
 // prints what URL answers, so a test can reach one container from another.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httputil"
 	"os"
 	"os/signal"
 	"strings"
@@ -98,7 +103,11 @@ func serve(port string) int {
 		}
 	}
 
-	srv := &http.Server{Addr: ":" + port, Handler: routes(m, dataDir)}
+	var handler http.Handler = routes(m, dataDir)
+	if socket := os.Getenv("APP_PROXY_TO"); socket != "" {
+		handler = proxyTo(socket)
+	}
+	srv := &http.Server{Addr: ":" + port, Handler: handler}
 	go func() {
 		err := srv.ListenAndServe()
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -223,4 +232,19 @@ func get(url string) int {
 	}
 	os.Stdout.Write(body)
 	return 0
+}
+
+// proxyTo passes requests to the HTTP server on a unix socket, streams
+// (events, logs) as they come.
+func proxyTo(socket string) http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = "http", "engine"
+		},
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		}},
+		FlushInterval: -1,
+	}
 }
