@@ -75,6 +75,12 @@ func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outc
 	locked := []string{given}
 	if c, err := e.rt.Container(ctx, given); err == nil {
 		name = c.Name
+		if base, _ := swapRole(c); base != "" {
+			// An id taken mid-swap names a copy under a temporary name:
+			// the deploy is for the container that copy stands for.
+			name = base
+			c.Name = base
+		}
 		// A member of an atomic unit may take the others along: their
 		// locks are taken with its own.
 		locked = append(e.unitMembers(ctx, c), name)
