@@ -182,13 +182,12 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	return sum
 }
 
-// pullAll pulls every distinct image the steps need, a few at a time, and
-// returns the error per image (nil when pulled).
+// pullAll pulls every distinct image the steps need, as many at a time as
+// pull allows, and returns the error per image (nil when pulled).
 func (e *Engine) pullAll(ctx context.Context, steps []Step, sink Sink) map[string]error {
 	out := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, e.opts.Pulls)
 	names := map[string][]string{}
 	for _, s := range steps {
 		if s.NeedsPull {
@@ -202,8 +201,6 @@ func (e *Engine) pullAll(ctx context.Context, steps []Step, sink Sink) map[strin
 		}
 		seen[s.Image] = true
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
 			err := e.pull(ctx, s.Image, Auth{}, containerSink(sink, names[s.Image]...))
 			mu.Lock()
 			out[s.Image] = err
@@ -224,6 +221,14 @@ func (e *Engine) pull(ctx context.Context, ref string, auth Auth, sink Sink) err
 		auth = a
 	}
 	sink.Emit(Event{Time: e.opts.Now(), Image: ref, Phase: PhasePulling, Message: "connecting"})
+	// One bound for every pull, a pass's and each deploy's: a burst of
+	// deploys waits its turn instead of opening as many downloads.
+	select {
+	case e.pulls <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("pull %s: %w", ref, ctx.Err())
+	}
+	defer func() { <-e.pulls }()
 	err := e.rt.Pull(ctx, ref, auth, func(p PullProgress) {
 		sink.Emit(Event{Time: e.opts.Now(), Image: ref, Phase: PhasePulling, Progress: &p})
 	})

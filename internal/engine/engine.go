@@ -27,7 +27,8 @@ type Options struct {
 	// ChecksPerHost bounds concurrent manifest requests to one registry.
 	// Default 4.
 	ChecksPerHost int
-	// Pulls bounds concurrent pulls. Default 3.
+	// Pulls bounds concurrent pulls, those of passes and deploys together.
+	// Default 3.
 	Pulls int
 	// Swaps bounds the swaps between creating their new container and
 	// starting it, the part that works the engine; health gates run outside
@@ -189,6 +190,8 @@ type Engine struct {
 	workMu  sync.Mutex
 	closing bool
 	work    sync.WaitGroup
+	// pulls holds a place per pull in progress (Options.Pulls).
+	pulls chan struct{}
 	// services is the runtime's Swarm side, nil when it has none.
 	services Services
 	// conduits tells which containers carry the connection to the engine,
@@ -204,8 +207,9 @@ func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options)
 	opts = opts.withDefaults()
 	e := &Engine{
 		rt: bounded{rt: rt, timeout: opts.CallTimeout}, reg: reg, hist: hist, log: log, opts: opts,
-		busy: make(chan struct{}, opts.Swaps),
-		down: make(chan struct{}, opts.Outages),
+		busy:  make(chan struct{}, opts.Swaps),
+		pulls: make(chan struct{}, opts.Pulls),
+		down:  make(chan struct{}, opts.Outages),
 	}
 	if s, ok := rt.(Services); ok {
 		e.services = boundedServices{s: s, timeout: opts.CallTimeout}
