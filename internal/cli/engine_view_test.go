@@ -39,12 +39,18 @@ var containerList = regexp.MustCompile(`^(/v[0-9.]+)?/containers/json$`)
 // The socket's path is returned; it stops answering when the test ends.
 func engineView(t *testing.T, owns func(labels map[string]string) bool) string {
 	t.Helper()
+	return engineViewOf(t, engineSocket(), owns)
+}
+
+// engineViewOf is engineView of the engine on the unix socket upstream.
+func engineViewOf(t *testing.T, upstream string, owns func(labels map[string]string) bool) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "docker.sock")
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := engineProxy(engineSocket())
+	proxy := engineProxy(upstream)
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		if resp.Request.Method != http.MethodGet || resp.StatusCode != http.StatusOK ||
 			!containerList.MatchString(resp.Request.URL.Path) {

@@ -128,7 +128,10 @@ func swapOfEveryState(t *testing.T, e onEngine) {
 		t.Parallel()
 		ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
 		name := testenv.Name(t, "rmcrash")
-		e.RunContainer(t, name, "--rm", ref)
+		// Marked, so that the update of every container below sees this
+		// test's containers only, not every container of the engine.
+		mark := testenv.Name(t, "mark")
+		e.RunContainer(t, name, "--rm", "--label", "cutover-test.mark="+mark, ref)
 		v1 := e.imageOf(t, name)
 		pushV2(testenv.ImageSpec{Mode: "crash"})
 		data := t.TempDir()
@@ -142,7 +145,8 @@ func swapOfEveryState(t *testing.T, e onEngine) {
 		}
 		// The rolled-back version is held: the next update leaves it, and
 		// says so; asked for by name, it is tried again.
-		r = e.cutover(t, data, "update")
+		view := engineViewOf(t, strings.TrimPrefix(e.Host, "unix://"), func(l map[string]string) bool { return l["cutover-test.mark"] == mark })
+		r = cutoverIn(t, data, "--host", "unix://"+view, "update")
 		if strings.Contains(r.stdout, name+": recreating") || !strings.Contains(r.stdout, "skipped "+name+": held since") {
 			t.Errorf("the next update of every container: %q; want %s skipped as held", r.stdout, name)
 		}
