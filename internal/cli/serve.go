@@ -98,6 +98,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 			eo.LifecycleHooks = o.lifecycleHooks
 			eo.Claims = filter.Claims
 			eo.OneAtATime = o.rollingRestart
+			eo.Finished = met.UpdateFinished
 		},
 	})
 	if err != nil {

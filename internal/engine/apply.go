@@ -339,6 +339,9 @@ func (e *Engine) cleanupImages(ctx context.Context, steps []Step, outcomes []Out
 }
 
 func (e *Engine) record(ctx context.Context, o Outcome) {
+	if e.opts.Finished != nil {
+		e.opts.Finished(o)
+	}
 	if e.hist == nil {
 		return
 	}

@@ -25,3 +25,19 @@ func TestDeployByTheIdOfACopyRenamedAside(t *testing.T) {
 		}
 	}
 }
+
+// Options.Finished hears how a deploy ended, as it hears a pass's updates.
+func TestFinishedHearsEveryUpdate(t *testing.T) {
+	rt, reg, _ := world(t)
+	var heard []string
+	opts := fastOptions()
+	opts.Finished = func(o Outcome) { heard = append(heard, o.Container+" "+string(o.Result)) }
+	e := New(rt, reg, nil, nil, opts)
+	rt.addContainer(Container{ID: "a000000000000000", Name: "web", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
+	if _, err := e.Deploy(context.Background(), DeployRequest{Container: "web", Image: "127.0.0.1:5000/app"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(heard) != 1 || heard[0] != "web updated" {
+		t.Errorf("Finished heard %v, want [web updated]", heard)
+	}
+}

@@ -92,6 +92,9 @@ type Options struct {
 	// cannot hold a container's lock for ever. A stop gets the container's
 	// stop timeout on top. Default 2 min.
 	CallTimeout time.Duration
+	// Finished, when set, hears how every update ended, whichever surface
+	// asked for it (a pass, a deploy, the dashboard), as history records it.
+	Finished func(Outcome)
 	// ServicePoll is how often a Swarm service's update status is read
 	// while cutover follows it. Default 1 s.
 	ServicePoll time.Duration

@@ -60,13 +60,17 @@ func (m *Metrics) PassFinished(_ context.Context, r daemon.Report, _ engine.Repo
 	m.scanned.Set(float64(r.Scanned))
 	m.updated.Set(float64(updatedOrStale(r)))
 	m.failed.Set(float64(r.Failed))
-	for _, o := range r.Outcomes {
-		switch o.Result {
-		case engine.ResultUpdated:
-			m.updateDuration.Observe(o.Duration.Seconds())
-		case engine.ResultRolledBack:
-			m.rollbacks.Inc()
-		}
+}
+
+// UpdateFinished counts one update's end, whichever surface asked for it
+// (engine.Options.Finished): rollbacks and durations of deploys and the
+// dashboard's updates count as a pass's do.
+func (m *Metrics) UpdateFinished(o engine.Outcome) {
+	switch o.Result {
+	case engine.ResultUpdated:
+		m.updateDuration.Observe(o.Duration.Seconds())
+	case engine.ResultRolledBack:
+		m.rollbacks.Inc()
 	}
 }
 

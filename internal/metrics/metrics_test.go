@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/engine"
@@ -62,6 +63,21 @@ func TestStandardCollectors(t *testing.T) {
 	for _, want := range []string{"go_goroutines ", "go_memstats_alloc_bytes ", "process_resident_memory_bytes ", "process_cpu_seconds_total ", "watchtower_scans_total 0"} {
 		if !strings.Contains(got, "\n"+want) {
 			t.Errorf("metrics: want a line starting %q in\n%s", want, got)
+		}
+	}
+}
+
+// Rollbacks and update durations count whichever surface asked for the
+// update: a deploy's rollback is one as a pass's is.
+func TestUpdatesCountFromEverySurface(t *testing.T) {
+	m := New(func() float64 { return 0 })
+	m.UpdateFinished(engine.Outcome{Container: "deployed", Result: engine.ResultRolledBack})
+	m.UpdateFinished(engine.Outcome{Container: "from-the-dashboard", Result: engine.ResultUpdated, Duration: 3 * time.Second})
+	m.UpdateFinished(engine.Outcome{Container: "skipped", Result: engine.ResultSkipped})
+	got := scrape(t, m)
+	for _, want := range []string{"cutover_rollbacks_total 1", "cutover_update_duration_seconds_count 1", "cutover_update_duration_seconds_sum 3"} {
+		if !strings.Contains(got, "\n"+want+"\n") {
+			t.Errorf("metrics: want a line %q in\n%s", want, got)
 		}
 	}
 }
