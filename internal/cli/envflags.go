@@ -28,6 +28,7 @@ var watchtowerEnv = map[string][]string{
 	"policy":                    {}, // Watchtower has no version policy
 	"ui-user":                   {"AUTH_USER"},
 	"ui-password":               {"AUTH_PASS"},
+	"trusted-proxies":           {}, // Watchtower has no login
 }
 
 // presenceEnv are variables that switch their flag on by being set to

@@ -171,6 +171,8 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{[]string{"--notifications", "gotify"}, "--notification-gotify-url (WATCHTOWER_NOTIFICATION_GOTIFY_URL) is empty"},
 		{[]string{"--stop-timeout", "-1s"}, "--stop-timeout -1s: want 0 or more"},
 		{[]string{"--notifications-level", "loud"}, `--notifications-level: level "loud"`},
+		{[]string{"--trusted-proxies", "10.0.0.2,proxy"}, `--trusted-proxies: "proxy" is neither an address nor a CIDR range`},
+		{[]string{"--trusted-proxies", "10.0.0.0/33", "--ui-auth=false"}, `--trusted-proxies: "10.0.0.0/33" is neither`},
 	} {
 		// A unique scope: should a case start after all, it touches nothing.
 		r := cutover(t, append([]string{"serve", "--listen", "127.0.0.1:0", "--scope", testenv.Name(t, "refused")}, tc.args...)...)

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -22,6 +24,8 @@ type uiOptions struct {
 	password     string
 	passwordHash string
 	auth         bool
+	// trustedProxies is --trusted-proxies as given: addresses and ranges.
+	trustedProxies string
 }
 
 func (o *uiOptions) addFlags(f *pflag.FlagSet) {
@@ -29,6 +33,30 @@ func (o *uiOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.password, "ui-password", "", "password for the dashboard login (default: the API key)")
 	f.StringVar(&o.passwordHash, "ui-password-hash", "", "bcrypt or argon2id hash of the dashboard password, instead of --ui-password")
 	f.BoolVar(&o.auth, "ui-auth", true, "require a login for the dashboard; false only behind a proxy that authenticates users itself")
+	f.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies in front of cutover, whose X-Forwarded-For names the client that failed logins are counted against")
+}
+
+// parseTrustedProxies reads --trusted-proxies: addresses and CIDR ranges,
+// separated by commas.
+func parseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an address nor a CIDR range (10.0.0.2, 172.16.0.0/12)", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // dashboardParts are what the dashboard is built from.
@@ -47,6 +75,10 @@ type dashboardParts struct {
 // dashboard builds the dashboard's dependencies and its login, and says in
 // the log how to log in.
 func (o *uiOptions) dashboard(p dashboardParts) (*httpapi.Dashboard, error) {
+	trusted, err := parseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	dash := &httpapi.Dashboard{
 		Statuses: p.snapshot,
 		Progress: p.tracker,
@@ -89,6 +121,6 @@ func (o *uiOptions) dashboard(p dashboardParts) (*httpapi.Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	dash.Auth = httpapi.DashboardAuth{Credentials: creds, Sessions: sessions, Limiter: session.NewLimiter(nil)}
+	dash.Auth = httpapi.DashboardAuth{Credentials: creds, Sessions: sessions, Limiter: session.NewLimiter(nil), TrustedProxies: trusted}
 	return dash, nil
 }

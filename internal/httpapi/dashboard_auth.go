@@ -5,6 +5,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -41,6 +43,10 @@ type DashboardAuth struct {
 	Credentials PasswordChecker
 	Sessions    Sessions
 	Limiter     LoginLimiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client: failed logins are counted against the client it names,
+	// not against the proxy, which every user shares.
+	TrustedProxies []netip.Prefix
 }
 
 // authorized reports whether r may use the private dashboard endpoints: the
@@ -85,7 +91,7 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, statusJSON{Status: "ok"})
 		return
 	}
-	client := clientIP(r)
+	client := clientIP(r, d.Auth.TrustedProxies)
 	if d.Auth.Limiter != nil {
 		if wait, ok := d.Auth.Limiter.Allow(client); !ok {
 			secs := int(math.Ceil(wait.Seconds()))
@@ -156,12 +162,37 @@ func sessionCookie(r *http.Request, value string, expires time.Time) *http.Cooki
 	}
 }
 
-// clientIP is the address failed logins are counted against: the peer's.
-// Forwarded headers are not trusted, since any client can send them.
-func clientIP(r *http.Request) string {
+// clientIP is the address failed logins are counted against: the peer's,
+// or, when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one. Forwarded headers from anyone else are
+// ignored, since any client can send them.
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		return err == nil && slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a.Unmap()) })
+	}
+	if !isTrusted(host) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			// A hop that is no address cannot be told apart from the
+			// proxy: the count stays on the proxy.
+			return host
+		}
+		if !isTrusted(hop) {
+			return hop
+		}
+		host = hop
 	}
 	return host
 }

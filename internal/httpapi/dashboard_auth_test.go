@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,26 @@ func TestDashboardBearerKey(t *testing.T) {
 	}
 	if r := e.do(t, "GET", "/api/images", "", map[string]string{"Authorization": fmt.Sprintf("Bearer %sx", testKey)}); r.status != http.StatusUnauthorized {
 		t.Errorf("a longer key: got %d, want 401", r.status)
+	}
+}
+
+// Behind a trusted reverse proxy, failed logins count against the client
+// the proxy names: one guessing client is blocked, the others still log in.
+func TestDashboardLoginRateLimitBehindAProxy(t *testing.T) {
+	e := newEnv(t, envOptions{trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}})
+	wrong := `{"user":"admin","pass":"guess"}`
+	right := `{"user":"admin","pass":"s3cret pass"}`
+	guesser := map[string]string{"X-Forwarded-For": "203.0.113.66"}
+	for i := 1; i <= 5; i++ {
+		if r := e.do(t, "POST", "/api/login", wrong, guesser); r.status != http.StatusUnauthorized {
+			t.Fatalf("failed login %d: got %d, want 401", i, r.status)
+		}
+		e.clock.add(5 * time.Second)
+	}
+	if r := e.do(t, "POST", "/api/login", right, guesser); r.status != http.StatusTooManyRequests {
+		t.Errorf("the guessing client after 5 failures: got %d, want 429", r.status)
+	}
+	if r := e.do(t, "POST", "/api/login", right, map[string]string{"X-Forwarded-For": "198.51.100.20"}); r.status != http.StatusOK {
+		t.Errorf("another client behind the same proxy: got %d %q, want 200", r.status, r.body)
 	}
 }

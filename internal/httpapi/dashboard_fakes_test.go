@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -250,6 +251,8 @@ type envOptions struct {
 	budget *ratelimit.Budget
 	// noSkips leaves the dashboard without skips.
 	noSkips bool
+	// trusted are the reverse proxies whose X-Forwarded-For is believed.
+	trusted []netip.Prefix
 }
 
 // deafTracker is a tracker whose subscribers never hear anything.
@@ -301,7 +304,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dash.Auth = httpapi.DashboardAuth{Credentials: creds, Sessions: mgr, Limiter: session.NewLimiter(e.clock.now)}
+		dash.Auth = httpapi.DashboardAuth{Credentials: creds, Sessions: mgr, Limiter: session.NewLimiter(e.clock.now), TrustedProxies: o.trusted}
 	}
 	if o.budget != nil {
 		dash.PullBudget = fakeBudget{*o.budget}
