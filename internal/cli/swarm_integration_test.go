@@ -215,8 +215,13 @@ func (s swarmTest) rolledBack(t *testing.T) {
 	if r.code != cli.ExitFailed {
 		t.Errorf("update of %s to an unhealthy image: exit %d, want %d", frail, r.code, cli.ExitFailed)
 	}
+	// Swarm's own words: those of its rollback under way, or of the
+	// rollback completed, by the time cutover reads them.
+	if !strings.Contains(r.stdout, frail+": rolled back: Swarm rolled the update back: update rolled back due to failure or early termination of task") &&
+		!strings.Contains(r.stdout, frail+": rolled back: Swarm rolled the update back: rollback completed") {
+		t.Errorf("cutover update output lacks Swarm's rollback, in its words:\n%s", r.stdout)
+	}
 	for _, want := range []string{
-		frail + ": rolled back: Swarm rolled the update back: update rolled back due to failure or early termination of task",
 		// Swarm stops a task whose healthcheck fails: it ends.
 		"; a new task ended (complete, exit code 0)",
 		"0 updated, 1 failed",

@@ -63,6 +63,11 @@ func (e *Engine) plannedImage(ctx context.Context, s Step) (Image, error) {
 		if img, err := e.rt.Image(ctx, s.Ref.Repository+"@"+s.ToDigest); err == nil {
 			return img, nil
 		}
+		// The containerd store knows an image no tag names any more by its
+		// manifest's digest only, which is its id.
+		if img, err := e.rt.Image(ctx, s.ToDigest); err == nil && img.ID == s.ToDigest {
+			return img, nil
+		}
 	}
 	return e.rt.Image(ctx, s.Image)
 }
