@@ -24,7 +24,7 @@ func (e *Engine) applyUnit(ctx context.Context, steps []Step, all []Container, s
 	steps = slices.Concat(batches(steps, all)...)
 	u := &unitRun{e: e, project: steps[0].Unit, so: so, sink: sink, start: e.opts.Now()}
 	for _, s := range steps {
-		u.members = append(u.members, &unitSwap{s: s, o: Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest}})
+		u.members = append(u.members, &unitSwap{s: s, o: Outcome{Container: s.Container.Name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion}})
 	}
 	var names []string
 	for _, s := range steps {
