@@ -252,11 +252,11 @@ func (s *syncBuffer) String() string {
 }
 
 // openTab starts a headless Chromium with a window of w×h and returns a tab
-// in it, both closed when the test ends; every action in the tab has 4
+// in it, both closed when the test ends; every action in the tab has 6
 // minutes in all.
 func openTab(t *testing.T, browser string, w, h int) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(browser),
 		chromedp.Flag("headless", true),
