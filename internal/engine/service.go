@@ -162,27 +162,10 @@ func taskReason(c Container) string {
 // to the step's digest, which Swarm rolls out with the service's own update
 // configuration and rolls back by its own failure action, and cutover
 // follows until it ends. No task container is touched here. The caller
-// holds the service's lock.
-func (e *Engine) updateService(ctx context.Context, s Step, sink Sink) Outcome {
-	start := e.opts.Now()
+// holds the service's lock and has begun the work (Engine.begin); o is the
+// outcome so far, and finish ends it as every update's ends.
+func (e *Engine) updateService(ctx context.Context, s Step, sink Sink, o Outcome, finish func(Result, error) Outcome) Outcome {
 	name := s.Container.Name
-	o := Outcome{Container: name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion}
-	finish := func(r Result, err error) Outcome {
-		o.Result, o.Err, o.Duration = r, err, e.opts.Now().Sub(start)
-		e.record(ctx, o)
-		sink.Emit(Event{Time: e.opts.Now(), Container: name, Image: s.Image, Phase: phaseOf(r), Err: err, Message: string(r)})
-		return o
-	}
-	if ctx.Err() != nil {
-		o.Result, o.Err = ResultSkipped, errNotBegun
-		return o
-	}
-	end, ok := e.begin()
-	if !ok {
-		o.Result, o.Err = ResultSkipped, ErrShuttingDown
-		return o
-	}
-	defer end()
 	if e.services == nil {
 		return finish(ResultFailed, fmt.Errorf("service %s: the engine runs no Swarm services", name))
 	}

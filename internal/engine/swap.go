@@ -88,10 +88,6 @@ func (e *Engine) pointTag(ctx context.Context, ref, id string) error {
 // decides from the container as it is now, since it may have changed while
 // the lock was awaited.
 func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Sink) Outcome {
-	if s.Container.IsService() {
-		// Swarm replaces a service's tasks itself, when asked to.
-		return e.updateService(ctx, s, sink)
-	}
 	start := e.opts.Now()
 	name := s.Container.Name
 	o := Outcome{Container: name, Image: s.Image, OldDigest: s.FromDigest, NewDigest: s.ToDigest, OldVersion: s.FromVersion, NewVersion: s.ToVersion}
@@ -112,6 +108,10 @@ func (e *Engine) swapLocked(ctx context.Context, s Step, so swapOptions, sink Si
 		return o
 	}
 	defer end()
+	if s.Container.IsService() {
+		// Swarm replaces a service's tasks itself, when asked to.
+		return e.updateService(ctx, s, sink, o, finish)
+	}
 	old, r, err := e.examine(ctx, s, &so, &o, nil)
 	switch {
 	case errors.Is(err, errSelf):
