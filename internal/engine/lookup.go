@@ -94,87 +94,74 @@ func (l *lookup) ask(host string, fetch func(), cancelled func(error)) {
 	})
 }
 
+// askOnce asks for key at most once per check, keeping the answer in m: a
+// known answer (a resync's) is taken as it is; else fetch runs under host's
+// bound, and failed gives the answer of a check cancelled first.
+func askOnce[R any](l *lookup, m map[string]R, key, host string, known *R, fetch func() R, failed func(error) R) {
+	l.mu.Lock()
+	if _, asked := m[key]; asked {
+		l.mu.Unlock()
+		return
+	}
+	if known != nil {
+		m[key] = *known
+		l.mu.Unlock()
+		return
+	}
+	var pending R
+	m[key] = pending
+	l.mu.Unlock()
+	set := func(r R) {
+		l.mu.Lock()
+		m[key] = r
+		l.mu.Unlock()
+	}
+	l.ask(host, func() { set(fetch()) }, func(err error) { set(failed(err)) })
+}
+
 // digest asks what the tag ref follows points to now.
 func (l *lookup) digest(ref Reference) {
 	key := tagOnly(ref)
-	l.mu.Lock()
-	if _, asked := l.digests[key]; asked {
-		l.mu.Unlock()
-		return
-	}
+	var known *remoteResult
 	if d := l.known.Digests[key]; d != "" {
-		l.digests[key] = remoteResult{digest: d}
-		l.mu.Unlock()
-		return
+		known = &remoteResult{digest: d}
 	}
-	l.digests[key] = remoteResult{}
-	l.mu.Unlock()
-	set := func(r remoteResult) {
-		l.mu.Lock()
-		l.digests[key] = r
-		l.mu.Unlock()
-	}
-	l.ask(ref.Host, func() {
+	askOnce(l, l.digests, key, ref.Host, known, func() remoteResult {
 		d, err := l.e.reg.Digest(l.ctx, key)
 		if err != nil {
 			l.e.log.Debug("registry check failed", "image", key, "err", err)
 		}
-		set(remoteResult{digest: d, err: err})
-	}, func(err error) { set(remoteResult{err: err}) })
+		return remoteResult{digest: d, err: err}
+	}, func(err error) remoteResult { return remoteResult{err: err} })
 }
 
 // tagList asks for the tags of ref's repository.
 func (l *lookup) tagList(cat Catalog, ref Reference) {
 	key := ref.Repository
-	l.mu.Lock()
-	if _, asked := l.tags[key]; asked {
-		l.mu.Unlock()
-		return
-	}
+	var known *tagsResult
 	if tags, ok := l.known.Tags[key]; ok {
-		l.tags[key] = tagsResult{tags: tags}
-		l.mu.Unlock()
-		return
+		known = &tagsResult{tags: tags}
 	}
-	l.tags[key] = tagsResult{}
-	l.mu.Unlock()
-	set := func(r tagsResult) {
-		l.mu.Lock()
-		l.tags[key] = r
-		l.mu.Unlock()
-	}
-	l.ask(ref.Host, func() {
+	askOnce(l, l.tags, key, ref.Host, known, func() tagsResult {
 		tags, err := cat.Tags(l.ctx, tagOnly(ref))
 		if err != nil {
 			l.e.log.Debug("tag list failed", "repository", key, "err", err)
 		}
-		set(tagsResult{tags: tags, err: err})
-	}, func(err error) { set(tagsResult{err: err}) })
+		return tagsResult{tags: tags, err: err}
+	}, func(err error) tagsResult { return tagsResult{err: err} })
 }
 
 // image asks for the configuration of the image an offer names.
 func (l *lookup) image(cat Catalog, o *Offer) {
 	key := o.Ref.Repository + "@" + o.Digest
-	l.mu.Lock()
-	if _, asked := l.images[key]; asked {
-		l.mu.Unlock()
-		return
-	}
-	l.images[key] = imageResult{}
-	l.mu.Unlock()
-	set := func(r imageResult) {
-		l.mu.Lock()
-		l.images[key] = r
-		l.mu.Unlock()
-	}
 	ref := stripTag(tagOnly(o.Ref)) + "@" + o.Digest
-	l.ask(o.Ref.Host, func() {
+	askOnce(l, l.images, key, o.Ref.Host, nil, func() imageResult {
 		img, err := cat.Image(l.ctx, ref)
 		if err != nil {
 			l.e.log.Debug("cannot read the offered image's configuration", "image", ref, "err", err)
 		}
-		set(imageResult{img: img, err: err})
-	}, func(err error) { set(imageResult{err: err}) })
+		return imageResult{img: img, err: err}
+	}, func(err error) imageResult { return imageResult{err: err} })
 }
 
 func (l *lookup) wait() { l.wg.Wait() }
