@@ -70,18 +70,37 @@ func typeKey(key, code string, keyCode int64) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// goTo opens url in a fresh tab. chromedp.Navigate also waits for the load
-// event, and in a tab that has not navigated yet, on a loaded machine, it
-// can miss the start of the navigation and wait forever; the steps after
-// goTo wait for what they need instead. Later navigations of the tab use
-// chromedp.Navigate, so that no step sees the page before.
+// goTo opens the dashboard's page at url in a fresh tab. chromedp.Navigate
+// also waits for the load event, and in a tab that has not navigated yet,
+// on a loaded machine, it can miss the start of the navigation and wait
+// forever; the steps after goTo wait for what they need instead. Later
+// navigations of the tab use chromedp.Navigate, so that no step sees the
+// page before.
+//
+// chromedp finds elements in the document it has been told of. A fresh tab
+// on a loaded machine can hear of the new document before it knows the
+// page's frame, and then never learns of it: every later step waits for
+// ever. So goTo waits, a while, for the page's #dashboard section, which
+// its markup always has, and navigates again if chromedp never sees it.
 func goTo(url string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		res, err := cdp.Call(ctx, tg, page.Navigate, page.NavigateParams{URL: url})
-		if err == nil && res.ErrorText != "" {
-			err = errors.New(res.ErrorText)
+		var err error
+		for range 3 {
+			res, navErr := cdp.Call(ctx, tg, page.Navigate, page.NavigateParams{URL: url})
+			if navErr == nil && res.ErrorText != "" {
+				navErr = errors.New(res.ErrorText)
+			}
+			if navErr != nil {
+				return navErr
+			}
+			seen, cancel := context.WithTimeout(ctx, 30*time.Second)
+			_, err = chromedp.WaitReady(chromedp.CSS("#dashboard"))(seen, tg)
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				return err
+			}
 		}
-		return err
+		return fmt.Errorf("open %s: the page's document never reached the browser's driver: %w", url, err)
 	})
 }
 

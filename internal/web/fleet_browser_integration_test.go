@@ -93,7 +93,10 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 
 	tab := openTab(t, browser, 1280, 900)
 	row := func(name string) string { return fmt.Sprintf(`li.container[data-name=%q]`, name) }
-	openDashboard(t, tab, base+"/", row(edge(6)))
+	must(t, "open the dashboard", chromedp.Do(tab,
+		goTo(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(row(edge(6)))),
+	))
 	waitJS(t, tab, "all 100 containers listed", fmt.Sprintf(`document.querySelectorAll('li.container').length === %d`, fleetSize))
 
 	// The summary and the bulk button.
@@ -304,31 +307,5 @@ func wantAddress(t *testing.T, tab context.Context, want string) {
 	t.Helper()
 	if got := evalJS[string](t, tab, `location.search`); got != want {
 		t.Errorf("address: got %q, want %q", got, want)
-	}
-}
-
-// openDashboard opens url and waits for sel. A page that shows nothing of
-// it within 90 s (seen once, on a machine starved by a whole parallel test
-// run) has what it shows logged, and is loaded once more, as a person
-// would: a second blank page fails the test.
-func openDashboard(t *testing.T, tab context.Context, url, sel string) {
-	t.Helper()
-	// The browser lives as long as the context of the first call on the
-	// tab: that call is the tab's own, not one with a shorter limit.
-	must(t, "start the browser", chromedp.Do(tab))
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(tab, 90*time.Second)
-		err := chromedp.Do(ctx, goTo(url), chromedp.WaitVisible(chromedp.CSS(sel)))
-		cancel()
-		if err == nil {
-			return
-		}
-		peek, cancelPeek := context.WithTimeout(tab, 10*time.Second)
-		shown, peekErr := chromedp.Run(peek, chromedp.Evaluate[string](`location.href + " | " + document.readyState + " | " + (document.body ? document.body.innerText.slice(0, 400) : "(no body)")`))
-		cancelPeek()
-		t.Logf("open the dashboard, attempt %d: %v; the page shows: %q (%v)", attempt, err, shown, peekErr)
-		if attempt == 2 {
-			t.Fatalf("open the dashboard: %s never shown", sel)
-		}
 	}
 }
