@@ -46,7 +46,7 @@ func TestIntegrationBrowserProjectView(t *testing.T) {
 	tab := openTab(t, browser, 1280, 900)
 	card := fmt.Sprintf(`article.project[data-project=%q]`, project)
 	must(t, "log in", chromedp.Do(tab,
-		chromedp.Navigate(base+"/"),
+		goTo(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-form")),
 		chromedp.SendKeys(chromedp.CSS("#login-user"), "admin"),
 		chromedp.SendKeys(chromedp.CSS("#login-pass"), "correct horse"),
