@@ -74,6 +74,7 @@ func TestIntegrationEngineRestartMidSwap(t *testing.T) {
 	requireOnceOn(t, engine, name, v1)
 
 	code, upd := runBinary(t, env, "--data-dir", data, "--health-grace", "1s", "update", name)
+	t.Logf("the retried update:\n%s", upd)
 	if code != 0 {
 		t.Fatalf("the retried update: exit %d\n%s", code, upd)
 	}

@@ -125,7 +125,17 @@ func (e *Engine) prepare(ctx context.Context, old Container, image string, so sw
 		leaveBusy()
 		return nil, fmt.Errorf("point %s at the new image: %w", image, err)
 	}
-	newID, err := e.rt.CreateReplacement(ctx, old, Replacement{Image: image, Name: name + NewSuffix, Marks: marks, FreshVolumes: so.freshVolumes})
+	rep := Replacement{Image: image, Name: name + NewSuffix, Marks: marks, FreshVolumes: so.freshVolumes}
+	newID, err := e.rt.CreateReplacement(ctx, old, rep)
+	if IsNotFound(err) && so.image != "" {
+		// The tag went missing between pointing it and the create: the
+		// containerd store moves a tag by removing it first, and another
+		// process (a second cutover, a person's docker tag) may have been
+		// moving it. Pointed once more, it names the planned image again.
+		if e.pointTag(ctx, image, so.image) == nil {
+			newID, err = e.rt.CreateReplacement(ctx, old, rep)
+		}
+	}
 	unlockTag()
 	if err != nil {
 		// The engine may still make it (a create that timed out): the
@@ -246,7 +256,7 @@ func (e *Engine) retireOld(ctx context.Context, sw *swapping) {
 	}
 	e.formerNames.store(old.ID, name)
 	e.journal(ctx, rec, StepOldRemoved)
-	if err := e.rt.Remove(ctx, old.ID, sw.so.freshVolumes); err != nil && !IsNotFound(err) {
+	if err := e.removeRetired(ctx, old.ID, sw.so.freshVolumes); err != nil {
 		// The journal keeps the swap as healthy: recovery removes the old
 		// container later and never undoes the swap.
 		e.log.Warn("old container kept after a successful swap; it is removed at the next recovery", "container", name, "err", err)
@@ -254,6 +264,27 @@ func (e *Engine) retireOld(ctx context.Context, sw *swapping) {
 	}
 	e.done(StepOldRemoved)
 	e.forget(ctx, rec)
+}
+
+// removeRetired removes the old container of a swap that passed, trying
+// again twice over a few seconds: an engine busy with its storage (a mount
+// still held just after it restarted, say) refuses a removal it allows a
+// moment later, and a one-shot update has no later pass to finish it.
+func (e *Engine) removeRetired(ctx context.Context, id string, volumes bool) error {
+	var err error
+	for i, wait := range []time.Duration{0, time.Second, 2 * time.Second} {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(wait):
+			}
+		}
+		if err = e.rt.Remove(ctx, id, volumes); err == nil || IsNotFound(err) {
+			return nil
+		}
+	}
+	return err
 }
 
 // stopOld stops the old container of a swap with its own stop signal and

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,7 +191,8 @@ func TestHealthySwapIsFinalWhenTheOldContainerCannotBeRemoved(t *testing.T) {
 	opts.Journal = j
 	e := New(rt, reg, nil, nil, opts)
 	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
-	rt.failOn("remove", "a000000000000000", errors.New("device or resource busy"), 1)
+	// Refused at each of the swap's three tries.
+	rt.failOn("remove", "a000000000000000", errors.New("device or resource busy"), 3)
 	if o := updateOne(t, e, ApplyOptions{}); o.Result != ResultUpdated {
 		t.Fatalf("outcome: got %s %v, want updated", o.Result, o.Err)
 	}
@@ -211,7 +213,7 @@ func TestHealthySwapIsFinalWhenTheOldContainerCannotBeRemoved(t *testing.T) {
 func TestHealthySwapIsFinalEvenWithoutTheJournal(t *testing.T) {
 	rt, reg, e := world(t)
 	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
-	rt.failOn("remove", "a000000000000000", errors.New("device or resource busy"), 1)
+	rt.failOn("remove", "a000000000000000", errors.New("device or resource busy"), 3)
 	if o := updateOne(t, e, ApplyOptions{}); o.Result != ResultUpdated {
 		t.Fatalf("outcome: got %s %v, want updated", o.Result, o.Err)
 	}
@@ -469,5 +471,42 @@ func TestNewContainerCreatedAfterItsProcessDiedIsALeftoverOfItsSwap(t *testing.T
 	}
 	if recs, _ := j.Swaps(context.Background()); len(recs) != 0 {
 		t.Errorf("journal: got %+v, want it empty", recs)
+	}
+}
+
+// A removal the engine refuses once (its storage busy for a moment) is
+// tried again: the swap ends with the old container gone, nothing left for
+// a later recovery.
+func TestARefusedRemovalOfTheOldContainerIsTriedAgain(t *testing.T) {
+	rt, reg, _ := world(t)
+	j := &memJournal{}
+	opts := fastOptions()
+	opts.Journal = j
+	e := New(rt, reg, nil, nil, opts)
+	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
+	rt.failOn("remove", "a000000000000000", errors.New("device or resource busy"), 1)
+	if o := updateOne(t, e, ApplyOptions{}); o.Result != ResultUpdated {
+		t.Fatalf("outcome: got %s %v, want updated", o.Result, o.Err)
+	}
+	if recs, _ := j.Swaps(context.Background()); len(recs) != 0 {
+		t.Errorf("journal: got %+v, want the swap finished", recs)
+	}
+	if c := only(t, rt, "app"); c.ImageID != "sha256:img2" || !c.Running() {
+		t.Errorf("app: got image %s state %s, want sha256:img2 running", c.ImageID, c.State)
+	}
+}
+
+// A create that finds the tag gone (another process moving it, which the
+// containerd store does by removing it first) points the tag again and
+// creates once more.
+func TestACreateThatLostItsTagPointsItAgain(t *testing.T) {
+	rt, _, e := world(t)
+	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
+	rt.failOn("create", "app", fmt.Errorf("new image 127.0.0.1:5000/app:latest: %w", ErrNotFound), 1)
+	if o := updateOne(t, e, ApplyOptions{}); o.Result != ResultUpdated {
+		t.Fatalf("outcome: got %s %v, want updated", o.Result, o.Err)
+	}
+	if c := only(t, rt, "app"); c.ImageID != "sha256:img2" || !c.Running() {
+		t.Errorf("app: got image %s state %s, want sha256:img2 running", c.ImageID, c.State)
 	}
 }
