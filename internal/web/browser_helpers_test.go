@@ -119,3 +119,45 @@ func click(sel string) chromedp.Action[chromedp.Void] {
 		return err
 	})
 }
+
+// openPage starts a browser with a window of w×h, opens the dashboard's
+// page at url and runs first (the log-in, or a wait for what the test looks
+// at first); the tab is closed when the test ends. A browser that stalls
+// on the way, as one does now and then on a loaded machine, is closed and
+// a fresh one tried: a stall there says nothing of the page, which the
+// steps after it judge.
+func openPage(t *testing.T, browser string, w, h int, url string, first ...chromedp.Action[chromedp.Void]) context.Context {
+	t.Helper()
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		tab, closeTab := openTab(t, browser, w, h)
+		// The first run starts the browser, which lives as long as the
+		// context of that run: it gets no time limit of its own.
+		err := chromedp.Do(tab)
+		if err == nil {
+			opening, cancel := context.WithTimeout(tab, 2*time.Minute)
+			err = chromedp.Do(opening, append([]chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(int64(w), int64(h)), goTo(url)}, first...)...)
+			cancel()
+		}
+		if err == nil {
+			t.Cleanup(closeTab)
+			return tab
+		}
+		closeTab()
+		if attempt == attempts {
+			t.Fatalf("open %s in a browser: %d attempts failed, the last: %v", url, attempts, err)
+		}
+		t.Logf("open %s in a browser, attempt %d: %v; trying a fresh browser", url, attempt, err)
+	}
+}
+
+// logIn signs in on the page's form as admin with password.
+func logIn(password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#login-user"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#login-pass"), password),
+		click("#login-submit"),
+		chromedp.WaitVisible(chromedp.CSS("#dashboard")),
+	)
+}

@@ -47,17 +47,9 @@ func TestIntegrationBrowserDashboard(t *testing.T) {
 
 	base := startServe(t, t.TempDir(), "--ui-password", "correct horse", name)
 
-	tab := openTab(t, browser, 1280, 900)
+	tab := openPage(t, browser, 1280, 900, base+"/", logIn("correct horse"))
 
 	row := fmt.Sprintf(`li.container[data-name=%q]`, name)
-	must(t, "log in", chromedp.Do(tab,
-		goTo(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#login-user"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#login-pass"), "correct horse"),
-		click("#login-submit"),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard")),
-	))
 	must(t, "see the container outdated", chromedp.Do(tab,
 		chromedp.WaitVisible(chromedp.CSS(row+` .badge[data-status="outdated"]`)),
 	))
@@ -252,9 +244,9 @@ func (s *syncBuffer) String() string {
 }
 
 // openTab starts a headless Chromium with a window of w×h and returns a tab
-// in it, both closed when the test ends; every action in the tab has 6
+// in it and the function that closes both; every action in the tab has 6
 // minutes in all.
-func openTab(t *testing.T, browser string, w, h int) context.Context {
+func openTab(t *testing.T, browser string, w, h int) (context.Context, func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
@@ -269,6 +261,5 @@ func openTab(t *testing.T, browser string, w, h int) context.Context {
 		chromedp.WindowSize(w, h),
 	)
 	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancelTab(); cancelAlloc(); cancel() })
-	return tab
+	return tab, func() { cancelTab(); cancelAlloc(); cancel() }
 }

@@ -91,12 +91,8 @@ func TestIntegrationBrowserFleet(t *testing.T) {
 		return len(cs) == fleetSize && outdated == 6
 	})
 
-	tab := openTab(t, browser, 1280, 900)
 	row := func(name string) string { return fmt.Sprintf(`li.container[data-name=%q]`, name) }
-	must(t, "open the dashboard", chromedp.Do(tab,
-		goTo(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS(row(edge(6)))),
-	))
+	tab := openPage(t, browser, 1280, 900, base+"/", chromedp.WaitVisible(chromedp.CSS(row(edge(6)))))
 	waitJS(t, tab, "all 100 containers listed", fmt.Sprintf(`document.querySelectorAll('li.container').length === %d`, fleetSize))
 
 	// The summary and the bulk button.

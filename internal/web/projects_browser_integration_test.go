@@ -43,16 +43,8 @@ func TestIntegrationBrowserProjectView(t *testing.T) {
 	}
 
 	base := startServe(t, t.TempDir(), append([]string{"--ui-password", "correct horse", "--health-grace", "1s"}, names...)...)
-	tab := openTab(t, browser, 1280, 900)
+	tab := openPage(t, browser, 1280, 900, base+"/", logIn("correct horse"))
 	card := fmt.Sprintf(`article.project[data-project=%q]`, project)
-	must(t, "log in", chromedp.Do(tab,
-		goTo(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#login-user"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#login-pass"), "correct horse"),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard")),
-	))
 	must(t, "switch to the project view and see the project outdated, atomic, with its three containers", chromedp.Do(tab,
 		chromedp.Click(chromedp.CSS("#by-project")),
 		chromedp.WaitVisible(chromedp.CSS(card+` .group-head .badge[data-status="outdated"]`)),

@@ -90,20 +90,11 @@ func TestIntegrationDashboardScreenshot(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 
-	tab := openTab(t, browser, 1200, 800)
+	tab := openPage(t, browser, 1200, 800, base+"/", logIn("correct horse"))
 
 	row := func(name, status string) string {
 		return fmt.Sprintf(`li.container[data-name=%q] .badge[data-status=%q]`, name, status)
 	}
-	must(t, "log in", chromedp.Do(tab,
-		chromedp.EmulateViewport(1200, 800),
-		goTo(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#login-user"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#login-pass"), "correct horse"),
-		click("#login-submit"),
-		chromedp.WaitVisible(chromedp.CSS("#dashboard")),
-	))
 	for _, want := range []struct{ name, status string }{
 		{"shop-web", "uptodate"}, {"shop-api", "outdated"}, {"shop-worker-1", "uptodate"}, {"shop-worker-2", "uptodate"},
 	} {

@@ -81,13 +81,8 @@ func TestIntegrationBrowserVersions(t *testing.T) {
 	browser := testenv.RequireTool(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 	api := &fakeAPI{groups: versionsFixture(time.Now()), noOffer: "eeeeeeeeee01"}
 	base := api.start(t)
-	tab := openTab(t, browser, 1280, 1000)
 	row := func(name string) string { return fmt.Sprintf(`li.container[data-name=%q]`, name) }
-
-	must(t, "open the dashboard", chromedp.Do(tab,
-		goTo(base+"/"),
-		chromedp.WaitVisible(chromedp.CSS(row("web-1"))),
-	))
+	tab := openPage(t, browser, 1280, 1000, base+"/", chromedp.WaitVisible(chromedp.CSS(row("web-1"))))
 
 	// Statuses that did not change redraw nothing: a redraw between the
 	// press and the release of a button would swallow the click.
