@@ -78,10 +78,24 @@ func (e *Engine) pointTag(ctx context.Context, ref, id string) error {
 	if id == "" {
 		return nil
 	}
-	if img, err := e.rt.Image(ctx, ref); err == nil && img.ID == id {
-		return nil
+	var err error
+	for try := range 3 {
+		if img, err := e.rt.Image(ctx, ref); err == nil && img.ID == id {
+			return nil
+		}
+		// The containerd store moves a tag by deleting and creating it: a
+		// tag another process moves at the same moment fails the create
+		// ("already exists"), and the tag is looked at and moved again.
+		if err = e.rt.Tag(ctx, id, ref); err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try+1) * 100 * time.Millisecond):
+		}
 	}
-	return e.rt.Tag(ctx, id, ref)
+	return err
 }
 
 // swapLocked is swap for a caller that holds the container's lock. It
