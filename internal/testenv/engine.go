@@ -138,8 +138,9 @@ func (e *PrivateEngine) namespace() string { return "cutover-test-" + e.id }
 func (e *PrivateEngine) Namespace() string { return e.namespace() }
 
 // removeNamespaces deletes the engine's containerd namespaces once it has
-// stopped, when containerd's ctr is there; an engine that stopped cleanly
-// left them empty.
+// stopped, when containerd's ctr is there: first what the engine left in
+// them (the leases and blobs of its pulls), which containerd will not
+// delete with a namespace.
 func (e *PrivateEngine) removeNamespaces(t testing.TB) {
 	if _, err := exec.LookPath("ctr"); err != nil {
 		return
@@ -149,8 +150,17 @@ func (e *PrivateEngine) removeNamespaces(t testing.TB) {
 		if err != nil || !slices.Contains(strings.Fields(string(out)), ns) {
 			continue
 		}
+		for _, kind := range []string{"leases", "content"} {
+			out, err := exec.Command("ctr", "--namespace", ns, kind, "list", "--quiet").Output()
+			if err != nil {
+				continue
+			}
+			if ids := strings.Fields(string(out)); len(ids) > 0 {
+				exec.Command("ctr", append([]string{"--namespace", ns, kind, "remove"}, ids...)...).Run()
+			}
+		}
 		if out, err := exec.Command("ctr", "namespaces", "remove", ns).CombinedOutput(); err != nil {
-			t.Logf("removing the private engine's containerd namespace %s: %v %s", ns, err, out)
+			t.Errorf("removing the private engine's containerd namespace %s: %v %s", ns, err, out)
 		}
 	}
 }
