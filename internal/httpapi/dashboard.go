@@ -66,9 +66,10 @@ type ToggleStore interface {
 	TogglesVersion() uint64
 }
 
-// HistoryStore lists past update attempts, newest first.
+// HistoryStore lists past update attempts, newest first: of every engine,
+// or only of host; of every container, or only of container.
 type HistoryStore interface {
-	Attempts(ctx context.Context, container string, limit int) ([]engine.Attempt, error)
+	Attempts(ctx context.Context, host, container string, limit int) ([]engine.Attempt, error)
 }
 
 // Pruner removes images no tag names and no container uses.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cutover/cutover/internal/engine"
 )
 
 // checkTimeout bounds a check asked for from the dashboard.
@@ -65,9 +67,11 @@ func (d *dashboard) history(w http.ResponseWriter, r *http.Request) {
 	if name, ok := d.resolve(container); ok {
 		container = name
 	}
+	// A container of one engine among several is HOST/NAME.
+	host, container := engine.SplitName(container)
 	out := []attemptJSON{}
 	if d.History != nil {
-		attempts, err := d.History.Attempts(r.Context(), container, limit)
+		attempts, err := d.History.Attempts(r.Context(), host, container, limit)
 		if err != nil {
 			textError(w, http.StatusInternalServerError, "cannot read the history: "+err.Error())
 			return
