@@ -225,7 +225,7 @@ func (d *dashboard) find(id string) (engine.ContainerStatus, bool) {
 	for _, g := range d.Statuses.Report().Groups {
 		for _, cs := range g.Containers {
 			c := cs.Container
-			if shown(c) && (engine.ShortID(c.ID) == id || c.ID == id || c.Name == id) {
+			if shown(c) && (engine.ShortID(c.ID) == id || c.ID == id || c.FullName() == id) {
 				return cs, true
 			}
 		}
@@ -237,7 +237,7 @@ func (d *dashboard) find(id string) (engine.ContainerStatus, bool) {
 // id a container had before an update recreated it.
 func (d *dashboard) resolve(id string) (string, bool) {
 	if cs, ok := d.find(id); ok {
-		return cs.Container.Name, true
+		return cs.Container.FullName(), true
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -258,7 +258,7 @@ func (d *dashboard) remember(cs ...engine.Container) {
 		}
 	}
 	for _, c := range cs {
-		d.renamed[c.ID] = recentID{name: c.Name, at: now}
-		d.renamed[engine.ShortID(c.ID)] = recentID{name: c.Name, at: now}
+		d.renamed[c.ID] = recentID{name: c.FullName(), at: now}
+		d.renamed[engine.ShortID(c.ID)] = recentID{name: c.FullName(), at: now}
 	}
 }

@@ -78,7 +78,7 @@ func (d *dashboard) history(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, a := range attempts {
 			out = append(out, attemptJSON{
-				Time: a.Time.UTC().Format(time.RFC3339), Container: a.Container, Image: a.Image,
+				Time: a.Time.UTC().Format(time.RFC3339), Container: engine.FullName(a.Host, a.Container), Image: a.Image,
 				OldDigest: a.OldDigest, NewDigest: a.NewDigest, Result: string(a.Result),
 				Error: a.Error, DurationMS: a.Duration.Milliseconds(), Unit: a.Unit,
 			})
@@ -128,7 +128,7 @@ func (d *dashboard) rateLimitSeen() bool {
 			return true
 		}
 		for _, cs := range g.Containers {
-			if isRateLimit(cs.Reason) || isRateLimit(d.lastError(cs.Container.Name)) {
+			if isRateLimit(cs.Reason) || isRateLimit(d.lastError(cs.Container.FullName())) {
 				return true
 			}
 		}

@@ -26,12 +26,19 @@ func (v *View) AutoUpdate(name string) (on, set bool) { return v.s.autoUpdate(v.
 // TogglesVersion changes whenever a toggle of any engine is set.
 func (v *View) TogglesVersion() uint64 { return v.s.TogglesVersion() }
 
-// SetAutoUpdate persists the toggle of the local engine's container (see
-// View).
-func (s *Store) SetAutoUpdate(name string, on bool) error { return s.local().SetAutoUpdate(name, on) }
+// SetAutoUpdate persists the toggle of the container name names: NAME on
+// the local engine, or ENGINE/NAME (see View).
+func (s *Store) SetAutoUpdate(name string, on bool) error {
+	v, bare := s.viewOf(name)
+	return v.SetAutoUpdate(bare, on)
+}
 
-// AutoUpdate returns the toggle of the local engine's container.
-func (s *Store) AutoUpdate(name string) (on, set bool) { return s.local().AutoUpdate(name) }
+// AutoUpdate returns the toggle of the container name names, as
+// SetAutoUpdate names it.
+func (s *Store) AutoUpdate(name string) (on, set bool) {
+	v, bare := s.viewOf(name)
+	return v.AutoUpdate(bare)
+}
 
 func (s *Store) setAutoUpdate(name string, on bool) error {
 	v := []byte("0")

@@ -33,6 +33,16 @@ func (s *Store) View(host string) *View {
 // Store's own methods are its.
 func (s *Store) local() *View { return s.View(engine.LocalHost) }
 
+// viewOf is the view of the engine a full name (ENGINE/NAME, or NAME on
+// the local engine) names, and the container's name in it.
+func (s *Store) viewOf(full string) (*View, string) {
+	host, name := engine.SplitName(full)
+	if host == "" {
+		return s.local(), name
+	}
+	return s.View(host), name
+}
+
 // Host is the name of the view's engine.
 func (v *View) Host() string { return v.host }
 
