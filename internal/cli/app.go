@@ -11,16 +11,31 @@ import (
 	"github.com/cutover/cutover/internal/compose"
 	"github.com/cutover/cutover/internal/docker"
 	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/registry"
 	"github.com/cutover/cutover/internal/store"
 )
 
-// app is the engine wired to its adapters: the one place that knows them all.
+// app is the engines wired to their adapters: the one place that knows
+// them all.
 type app struct {
-	log    *slog.Logger
+	log   *slog.Logger
+	store *store.Store
+	// fleet is every engine cutover watches; a fleet of one is the engine
+	// alone, its containers named as they always were.
+	fleet *fleet.Fleet
+	// rt, reg and engine are the first engine's: the one cutover's own
+	// container, its hand-over and the dashboard's image pruning concern.
+	rt      *docker.Runtime
+	reg     *registry.Client
+	engine  *engine.Engine
+	members []member
+}
+
+// member is one engine's connection and update engine.
+type member struct {
+	spec   hostSpec
 	rt     *docker.Runtime
-	reg    *registry.Client
-	store  *store.Store
 	engine *engine.Engine
 }
 
@@ -48,26 +63,73 @@ type wiring struct {
 	onRegistryRequest func()
 }
 
-// open connects to the engine and builds the update engine.
+// open connects to the engines and builds an update engine for each.
 func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 	if err := g.validate(); err != nil {
 		return nil, err
 	}
-	rt, err := docker.New(g.host, g.dockerOptions()...)
+	specs, err := g.hostSpecs()
 	if err != nil {
-		return nil, &ExitError{Code: ExitUnreachable, Err: fmt.Errorf("docker engine address: %w (set --host or DOCKER_HOST)", err)}
+		return nil, err
+	}
+	several := len(specs) > 1
+	a := &app{log: w.log}
+	switch {
+	case w.withStore:
+		if a.store, err = store.Open(g.dataDir); err != nil {
+			return nil, err
+		}
+	case w.readStore:
+		a.store, err = store.OpenExisting(g.dataDir, storeWait)
+		if err != nil {
+			w.log.Warn("held and skipped versions, and when new versions were first seen, are not known to this command: " + err.Error())
+		}
+	}
+	shared := fleet.NewRegistry()
+	var members []fleet.Member
+	for _, s := range specs {
+		m, reg, err := g.openMember(ctx, w, s, several, a.store, shared)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		if a.rt == nil {
+			a.rt, a.reg, a.engine = m.rt, reg, m.engine
+		}
+		a.members = append(a.members, m)
+		members = append(members, fleet.Member{Name: s.name, Engine: m.engine, Ping: m.rt.Ping})
+	}
+	if a.fleet, err = fleet.New(members...); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// openMember connects to one engine and builds its update engine. Among
+// several, an engine that does not answer is kept, shown as unreachable
+// and asked again at every pass: it must not stop cutover watching the
+// others.
+func (g *globalOptions) openMember(ctx context.Context, w wiring, s hostSpec, several bool, st *store.Store, shared *fleet.Registry) (member, *registry.Client, error) {
+	which := "the Docker engine"
+	if several {
+		which = "engine " + s.name
+	}
+	rt, err := docker.New(s.addr, g.dockerOptionsFor(s, several)...)
+	if err != nil {
+		return member{}, nil, &ExitError{Code: ExitUnreachable, Err: fmt.Errorf("%s: address: %w (set --host or DOCKER_HOST)", which, err)}
 	}
 	if err := rt.Ping(ctx); err != nil {
-		unreachable := fmt.Errorf("cannot reach the Docker engine at %s: %v (point cutover at another one with --host or DOCKER_HOST)", rt.Host(), err)
-		if !w.tolerateUnreachable {
+		unreachable := fmt.Errorf("cannot reach %s at %s: %v (point cutover at another one with --host or DOCKER_HOST)", which, rt.Host(), err)
+		if !w.tolerateUnreachable && !several {
 			rt.Close()
-			return nil, &ExitError{Code: ExitUnreachable, Err: unreachable}
+			return member{}, nil, &ExitError{Code: ExitUnreachable, Err: unreachable}
 		}
 		w.log.Error(unreachable.Error() + "; retrying at every pass")
 	}
 	view, err := rt.Registries(ctx)
 	if err != nil {
-		w.log.Debug("cannot read the engine's insecure registries and platform", "err", err)
+		w.log.Debug("cannot read the engine's insecure registries and platform", "host", s.name, "err", err)
 	}
 	regOpts := registry.Options{
 		Username: envOr("", "REPO_USER"),
@@ -83,23 +145,7 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 	reg, err := registry.New(regOpts)
 	if err != nil {
 		rt.Close()
-		return nil, err
-	}
-	a := &app{log: w.log, rt: rt, reg: reg}
-	var hist engine.History
-	switch {
-	case w.withStore:
-		a.store, err = store.Open(g.dataDir)
-		if err != nil {
-			rt.Close()
-			return nil, err
-		}
-		hist = a.store
-	case w.readStore:
-		a.store, err = store.OpenExisting(g.dataDir, storeWait)
-		if err != nil {
-			w.log.Warn("held and skipped versions, and when new versions were first seen, are not known to this command: " + err.Error())
-		}
+		return member{}, nil, err
 	}
 	opts := engine.Options{
 		StopTimeout:    g.stopTimeout,
@@ -113,48 +159,66 @@ func (g *globalOptions) open(ctx context.Context, w wiring) (*app, error) {
 	if g.composeWrite {
 		opts.Moved = compose.Follow
 	}
-	if a.store != nil {
-		opts.Journal = a.store
-		opts.Holds = a.store
-		opts.Sightings = a.store
+	var hist engine.History
+	var asked engine.Registry = reg
+	if several {
+		opts.Host = s.name
+		// An image several engines run is asked of its registry once.
+		asked = shared.For(reg, view.Platform)
+	}
+	if st != nil {
+		var kept interface {
+			engine.Journal
+			engine.Holds
+			engine.Sightings
+			engine.History
+		} = st
+		if several {
+			kept = st.View(s.name)
+		}
+		opts.Journal, opts.Holds, opts.Sightings = kept, kept, kept
+		if w.withStore {
+			hist = kept
+		}
 	}
 	if w.policy != nil {
 		if err := w.policy.apply(&opts); err != nil {
-			a.Close()
-			return nil, err
+			rt.Close()
+			return member{}, nil, err
 		}
 	}
 	// Every command can be run inside cutover's own container (docker exec
 	// cutover cutover update): its own update is handed over whichever
 	// surface asks for it.
 	opts.FindSelf = rt.SelfID
-	opts.HandOver = func(ctx context.Context, s engine.Step) error {
-		_, err := rt.RunOneShot(ctx, s.Container, s.Image, g.handOverArgs(s))
+	opts.HandOver = func(ctx context.Context, step engine.Step) error {
+		_, err := rt.RunOneShot(ctx, step.Container, step.Image, g.handOverArgs(s, step))
 		return err
 	}
 	if w.tune != nil {
 		w.tune(&opts, rt)
 	}
-	a.engine = engine.New(rt, reg, hist, w.log, opts)
-	return a, nil
+	return member{spec: s, rt: rt, engine: engine.New(rt, asked, hist, w.log, opts)}, reg, nil
 }
 
 func (a *app) Close() {
 	if a.store != nil {
 		a.store.Close()
 	}
-	a.rt.Close()
+	for _, m := range a.members {
+		m.rt.Close()
+	}
 }
 
 // handOverArgs is the command line of the one-shot container that swaps
 // cutover's own container: the settings that shape a swap, and the engine
 // it was told to use.
-func (g *globalOptions) handOverArgs(s engine.Step) []string {
+func (g *globalOptions) handOverArgs(h hostSpec, s engine.Step) []string {
 	args := []string{"handover", "--data-dir", "/tmp/cutover-handover",
 		"--stop-timeout", g.stopTimeout.String(),
 		"--health-grace", g.healthGrace.String(), "--health-timeout", g.healthTimeout.String()}
-	if g.host != "" {
-		args = append(args, "--host", g.host)
+	if h.addr != "" {
+		args = append(args, "--host", h.addr)
 	}
 	if g.logLevel != "" {
 		args = append(args, "--log-level", g.logLevel)
@@ -204,7 +268,7 @@ func (a *app) reapHandOver(ctx context.Context) {
 // recoverSwaps finishes or undoes swaps an earlier run left behind. It runs
 // before anything else a command changes.
 func (a *app) recoverSwaps(ctx context.Context) error {
-	rep, err := a.engine.Recover(ctx)
+	rep, err := a.fleet.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("recovering unfinished swaps: %w", err)
 	}

@@ -24,15 +24,18 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			report, err := a.engine.Check(cmd.Context(), engine.CheckOptions{Names: names})
+			report, err := a.fleet.Check(cmd.Context(), engine.CheckOptions{Names: names})
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), reportJSON(report))
+				if err := writeJSON(cmd.OutOrStdout(), reportJSON(report)); err != nil {
+					return err
+				}
+				return downEngines(report.Hosts)
 			}
 			writeReportTable(cmd.OutOrStdout(), report, g.color(cmd.OutOrStdout()))
-			return nil
+			return downEngines(report.Hosts)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")

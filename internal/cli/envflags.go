@@ -19,7 +19,8 @@ var watchtowerEnv = map[string][]string{
 	"stop-timeout":              {"WATCHTOWER_TIMEOUT"},
 	"enable-lifecycle-hooks":    {"WATCHTOWER_LIFECYCLE_HOOKS"},
 	"http-api-token":            {"CUTOVER_API_TOKEN", "WATCHTOWER_HTTP_API_TOKEN"},
-	"host":                      {}, // DOCKER_HOST is read with the TLS settings beside it
+	"host":                      {}, // DOCKER_HOST is read with the TLS settings beside it, CUTOVER_HOSTS in hostSpecs
+	"cert-path":                 {"CUTOVER_CERT_PATH"},
 	"tlsverify":                 {"DOCKER_TLS_VERIFY"},
 	"api-version":               {"DOCKER_API_VERSION"},
 	"no-color":                  {"NO_COLOR"},

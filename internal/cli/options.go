@@ -15,8 +15,9 @@ import (
 
 // globalOptions are the flags every command shares.
 type globalOptions struct {
-	host          string
+	hosts         []string
 	tlsVerify     bool
+	certPath      string
 	apiVersion    string
 	dataDir       string
 	logLevel      string
@@ -42,8 +43,9 @@ type globalOptions struct {
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVarP(&g.host, "host", "H", "", "Docker engine address (default from DOCKER_HOST, else the local socket)")
+	f.StringArrayVarP(&g.hosts, "host", "H", nil, "Docker engine address, or NAME=ADDRESS; repeat it to watch several engines, each named (default: CUTOVER_HOSTS, else DOCKER_HOST, else the local socket)")
 	f.BoolVarP(&g.tlsVerify, "tlsverify", "v", false, "verify the engine's TLS certificate (with the certificates in DOCKER_CERT_PATH)")
+	f.StringVar(&g.certPath, "cert-path", "", "directory of each named engine's TLS certificates, one directory per name holding ca.pem, cert.pem and key.pem (default DOCKER_CERT_PATH)")
 	f.StringVarP(&g.apiVersion, "api-version", "a", "", "engine API version to use (default: negotiated)")
 	f.StringVar(&g.dataDir, "data-dir", "./data", "directory for cutover's state")
 	f.StringVar(&g.logLevel, "log-level", "", "log level: trace, debug, info, warn, error, fatal or panic (default warn for commands, info for serve)")

@@ -46,22 +46,22 @@ func eventLine(e engine.Event) string {
 	case e.Container == "":
 		return ""
 	case e.Phase == engine.PhasePulling:
-		return e.Container + ": pulling " + e.Image
+		return e.FullName() + ": pulling " + e.Image
 	case (e.Phase == engine.PhaseRecreating || e.Phase == engine.PhaseHealthCheck) && e.Message != "":
 		// A service's update, which Swarm carries out, says what it does.
-		return e.Container + ": " + e.Message
+		return e.FullName() + ": " + e.Message
 	case e.Phase == engine.PhaseRecreating:
-		return e.Container + ": recreating on " + e.Image
+		return e.FullName() + ": recreating on " + e.Image
 	case e.Phase == engine.PhaseHealthCheck:
-		return e.Container + ": waiting for health"
+		return e.FullName() + ": waiting for health"
 	case e.Phase == engine.PhaseRolledBack:
-		return fmt.Sprintf("%s: rolled back: %v", e.Container, e.Err)
+		return fmt.Sprintf("%s: rolled back: %v", e.FullName(), e.Err)
 	case e.Phase == engine.PhaseFailed:
-		return fmt.Sprintf("%s: failed: %v", e.Container, e.Err)
+		return fmt.Sprintf("%s: failed: %v", e.FullName(), e.Err)
 	case e.Phase == engine.PhaseSkipped:
-		return fmt.Sprintf("%s: skipped: %v", e.Container, e.Err)
+		return fmt.Sprintf("%s: skipped: %v", e.FullName(), e.Err)
 	case e.Phase == engine.PhaseDone && e.Message != "":
-		return e.Container + ": " + strings.ReplaceAll(e.Message, "_", " ")
+		return e.FullName() + ": " + strings.ReplaceAll(e.Message, "_", " ")
 	}
 	return ""
 }
@@ -119,10 +119,10 @@ func writePlan(w io.Writer, plan engine.Plan) {
 		if s.Unit != "" {
 			unit = ", with atomic project " + s.Unit
 		}
-		fmt.Fprintf(w, "would update %s (%s%s): %s -> %s%s\n", s.Container.Name, s.Image, unit, engine.ShortDigest(s.FromDigest), engine.ShortDigest(s.ToDigest), versionChange(s.FromVersion, s.ToVersion))
+		fmt.Fprintf(w, "would update %s (%s%s): %s -> %s%s\n", s.Container.FullName(), s.Image, unit, engine.ShortDigest(s.FromDigest), engine.ShortDigest(s.ToDigest), versionChange(s.FromVersion, s.ToVersion))
 	}
 	for _, s := range plan.Skipped {
-		fmt.Fprintf(w, "would skip %s (%s): %s\n", s.Container.Name, s.Image, s.Reason)
+		fmt.Fprintf(w, "would skip %s (%s): %s\n", s.Container.FullName(), s.Image, s.Reason)
 	}
 	fmt.Fprintf(w, "dry run: %d scanned, %d to update, %d skipped, %d up to date; nothing was changed\n", plan.Scanned, len(plan.Steps), len(plan.Skipped), len(plan.Fresh))
 }
@@ -143,9 +143,12 @@ func writeSummary(w io.Writer, s engine.Summary) {
 	for _, o := range s.Outcomes {
 		switch {
 		case o.Result == engine.ResultUpdated:
-			fmt.Fprintf(w, "updated %s (%s): %s -> %s%s in %s\n", o.Container, o.Image, engine.ShortDigest(o.OldDigest), engine.ShortDigest(o.NewDigest), versionChange(o.OldVersion, o.NewVersion), o.Duration.Round(1e7))
+			fmt.Fprintf(w, "updated %s (%s): %s -> %s%s in %s\n", o.FullName(), o.Image, engine.ShortDigest(o.OldDigest), engine.ShortDigest(o.NewDigest), versionChange(o.OldVersion, o.NewVersion), o.Duration.Round(1e7))
 		case o.Result == engine.ResultSkipped && o.Container != "" && o.Err != nil:
-			fmt.Fprintf(w, "skipped %s: %v\n", o.Container, o.Err)
+			fmt.Fprintf(w, "skipped %s: %v\n", o.FullName(), o.Err)
+		case o.Result == engine.ResultFailed && o.Container == "" && o.Err != nil:
+			// An engine that did not answer, among several.
+			fmt.Fprintf(w, "failed: %v\n", o.Err)
 		}
 	}
 	for _, u := range s.Units {
@@ -159,7 +162,7 @@ func writeSummary(w io.Writer, s engine.Summary) {
 func unitLine(u engine.UnitOutcome) string {
 	var members []string
 	for _, o := range u.Members {
-		members = append(members, o.Container+" "+strings.ReplaceAll(string(o.Result), "_", " "))
+		members = append(members, o.FullName()+" "+strings.ReplaceAll(string(o.Result), "_", " "))
 	}
 	line := fmt.Sprintf("atomic project %s: %s (%s)", u.Project, strings.ReplaceAll(string(u.Result), "_", " "), strings.Join(members, ", "))
 	if u.Err != nil {

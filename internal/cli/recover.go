@@ -21,7 +21,7 @@ func newRecoverCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			rep, err := a.engine.Recover(cmd.Context())
+			rep, err := a.fleet.Recover(cmd.Context())
 			for _, n := range rep.Kept {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: kept the new container\n", n)
 			}

@@ -83,7 +83,7 @@ func reportJSON(r engine.Report) []groupJSON {
 		for _, c := range g.Containers {
 			gj.Containers = append(gj.Containers, containerJSON{
 				ContainerID:   engine.ShortID(c.Container.ID),
-				ContainerName: c.Container.Name,
+				ContainerName: c.Container.FullName(),
 				Kind:          engine.KindOf(c.Container),
 				LocalDigest:   engine.ShortDigest(c.LocalDigest),
 				Status:        c.Status,
@@ -116,7 +116,7 @@ func writeReportTable(w io.Writer, r engine.Report, color bool) {
 		}
 		fmt.Fprintf(tw, "%s\tremote %s\t%s\n", g.Image, engine.ShortDigest(g.RemoteDigest), paint(string(g.Status), color))
 		for _, c := range g.Containers {
-			name := c.Container.Name
+			name := c.Container.FullName()
 			if c.Container.IsService() {
 				name += " (service, " + tasks(c.Container) + " tasks)"
 			}

@@ -140,11 +140,11 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	// them out.
 	shown := filter
 	shown.ShowDisabled = true
-	snap := daemon.NewSnapshot(a.engine, shown, log)
+	snap := daemon.NewSnapshot(a.fleet, shown, log)
 	if !o.runOnce {
 		observers = append(observers, snap)
 	}
-	d = daemon.New(a.engine, daemon.Options{
+	d = daemon.New(a.fleet, daemon.Options{
 		Filter: filter, Policy: policy,
 		MonitorOnly: o.monitorOnly, LabelTakePrecedence: o.labelTakePrecedence, NoPull: o.noPull,
 		Apply: engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped, RemoveVolumes: o.removeVolumes},
@@ -181,8 +181,11 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return nil
 	}
 
-	deps := httpapi.Deps{Key: key, WatchtowerKey: watchtowerKey, Deployer: a.engine, DeployAdmit: admission.Admit,
-		Jobs: a.store, Engine: a.rt, Log: log, Events: tracker}
+	deps := httpapi.Deps{Key: key, WatchtowerKey: watchtowerKey, Deployer: a.fleet, DeployAdmit: admission.Admit,
+		Jobs: a.store, Engine: a.rt, Log: log, Events: tracker, Hosts: a.fleet.Names()}
+	if a.fleet.Several() {
+		deps.Engines = enginePings{a}
+	}
 	if o.httpAPIUpdate {
 		deps.Passes = d
 	}
@@ -200,7 +203,7 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	}
 	log.Info("HTTP server listening", "addr", l.Addr().String())
 	go d.RunSchedule(ctx, sched)
-	go snap.Run(ctx, o.checkInterval, a.rt.Changes(ctx))
+	go snap.Run(ctx, o.checkInterval, a.changes(ctx))
 	go d.WatchAbandoned(ctx, abandonedCheck)
 	return httpapi.New(deps).Serve(ctx, l)
 }
@@ -221,7 +224,7 @@ func shutdown(a *app, d *daemon.Daemon, timeout time.Duration, log *slog.Logger)
 		d.Shutdown()
 		close(passes)
 	}()
-	if !a.engine.Drain(ctx) {
+	if !a.fleet.Drain(ctx) {
 		log.Warn("swaps still in flight at the end of --shutdown-timeout; they are settled at the next start", "timeout", timeout)
 		return
 	}

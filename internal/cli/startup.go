@@ -57,7 +57,7 @@ func startupMessage(ctx context.Context, a *app, f daemon.Filter, p daemon.Polic
 // watchSummary counts the watched containers and those a periodic pass
 // would update, by reason.
 func watchSummary(ctx context.Context, a *app, f daemon.Filter, p daemon.Policy, o *serveOptions) string {
-	cs, err := a.rt.Containers(ctx, f.IncludeStopped || f.IncludeRestarting)
+	cs, err := a.fleet.Containers(ctx, f.IncludeStopped || f.IncludeRestarting)
 	if err != nil {
 		a.log.Warn("cannot list containers for the startup summary", "err", err)
 		return ""

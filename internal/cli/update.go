@@ -34,19 +34,22 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 					log.Warn(err.Error())
 				}
 			}
-			report, err := a.engine.Check(ctx, engine.CheckOptions{Names: names})
+			report, err := a.fleet.Check(ctx, engine.CheckOptions{Names: names})
 			if err != nil {
 				return err
 			}
-			plan := a.engine.Plan(report, engine.PlanOptions{Explicit: len(names) > 0, Force: force})
+			plan := a.fleet.Plan(report, engine.PlanOptions{Explicit: len(names) > 0, Force: force})
 			if dryRun {
 				writePlan(out, plan)
 				return nil
 			}
 			p := newProgressPrinter(out, isTerminal(out))
-			sum := a.engine.Apply(ctx, plan, engine.ApplyOptions{Cleanup: cleanup, Force: force}, p)
+			sum := a.fleet.Apply(ctx, plan, engine.ApplyOptions{Cleanup: cleanup, Force: force}, p)
 			p.finish()
 			writeSummary(out, sum)
+			if err := downEngines(report.Hosts); err != nil && sum.Failed == 0 {
+				return err
+			}
 			if sum.Failed > 0 {
 				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%d of %d updates failed", sum.Failed, sum.Failed+sum.Updated)}
 			}

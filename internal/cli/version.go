@@ -29,9 +29,25 @@ engine the last line says why it could not be asked; the exit code is still 0.`,
 			if commit == "" {
 				commit = "unknown"
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "cutover  %s\ncommit   %s\ngo       %s\nengine   %s\n",
-				version.Version, commit, version.Go(), engineLine(cmd.Context(), g.host, g.dockerOptions()...))
-			return err
+			out := cmd.OutOrStdout()
+			if _, err := fmt.Fprintf(out, "cutover  %s\ncommit   %s\ngo       %s\n", version.Version, commit, version.Go()); err != nil {
+				return err
+			}
+			specs, err := g.hostSpecs()
+			if err != nil {
+				_, err = fmt.Fprintf(out, "engine   %s\n", firstLine(err.Error()))
+				return err
+			}
+			for _, s := range specs {
+				line := engineLine(cmd.Context(), s.addr, g.dockerOptionsFor(s, len(specs) > 1)...)
+				if len(specs) > 1 {
+					line = s.name + ": " + line
+				}
+				if _, err := fmt.Fprintf(out, "engine   %s\n", line); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
 }

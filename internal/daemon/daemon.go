@@ -46,6 +46,9 @@ type Request struct {
 	// Force applies versions still in their cooldown, and swaps paused
 	// containers.
 	Force bool
+	// Hosts limits the pass to the containers of these engines, among
+	// several (engine.Container.Host); empty means every engine.
+	Hosts []string
 }
 
 // filtered reports whether the pass is limited to Images.
@@ -67,6 +70,11 @@ func (r Request) key() string {
 	slices.Sort(repos)
 	for _, repo := range slices.Compact(repos) {
 		b.WriteString("\n" + repo)
+	}
+	hosts := slices.Clone(r.Hosts)
+	slices.Sort(hosts)
+	for _, h := range slices.Compact(hosts) {
+		b.WriteString("\nhost " + h)
 	}
 	return b.String()
 }
@@ -103,7 +111,7 @@ type Observer interface {
 // same mode), or queues a pass of its own: a queued pass is never widened
 // to serve a trigger that asked for something else.
 type Daemon struct {
-	eng       *engine.Engine
+	eng       Engines
 	opts      Options
 	log       *slog.Logger
 	observers []Observer
@@ -131,7 +139,7 @@ type pass struct {
 }
 
 // New returns a daemon. sink, when not nil, receives every engine event.
-func New(eng *engine.Engine, opts Options, log *slog.Logger, sink engine.Sink, observers ...Observer) *Daemon {
+func New(eng Engines, opts Options, log *slog.Logger, sink engine.Sink, observers ...Observer) *Daemon {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -273,7 +281,8 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 	checked, err := d.eng.Check(ctx, engine.CheckOptions{
 		IncludeStopped: d.opts.Filter.IncludeStopped || d.opts.Filter.IncludeRestarting,
 		Admit: func(c engine.Container) bool {
-			return d.opts.Filter.Admits(c) && (!filtered || matchesImages(c, images))
+			return d.opts.Filter.Admits(c) && (!filtered || matchesImages(c, images)) &&
+				(len(p.req.Hosts) == 0 || slices.Contains(p.req.Hosts, c.Host))
 		},
 		// An atomic project's other members go along, whatever their image.
 		Watched: d.opts.Filter.Admits,
@@ -305,6 +314,14 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 	apply := d.opts.Apply
 	apply.Force = apply.Force || p.req.Force
 	r.Summary = d.eng.Apply(ctx, plan, apply, d.sink)
+	// Among several engines, one that could not be checked is a failure of
+	// the pass, naming it; the others' updates went ahead.
+	for _, h := range checked.Hosts {
+		if h.Err != nil {
+			r.Failed++
+			r.Outcomes = append(r.Outcomes, engine.Outcome{Host: h.Host, Result: engine.ResultFailed, Err: fmt.Errorf("engine %s: %w", h.Host, h.Err)})
+		}
+	}
 	r.Finished = d.now()
 	d.log.Info("pass finished", "trigger", r.Trigger, "scanned", r.Scanned, "updated", r.Updated, "failed", r.Failed, "skipped", r.Skipped)
 	for _, o := range d.observers {

@@ -136,7 +136,7 @@ const ImageWatchLabel = "image-watch.auto-update"
 // AutoUpdate reports whether a periodic pass updates c, and why.
 func (p Policy) AutoUpdate(c engine.Container) (bool, string) {
 	if p.Toggles != nil {
-		if on, set := p.Toggles.AutoUpdate(c.Name); set {
+		if on, set := p.Toggles.AutoUpdate(c.FullName()); set {
 			return on, "toggle"
 		}
 	}

@@ -75,11 +75,11 @@ func (t *Tracker) noteError(e engine.Event) {
 	default:
 		return
 	}
-	if old, had := t.lastErr[e.Container]; failed && old != msg {
-		t.lastErr[e.Container] = msg
+	if old, had := t.lastErr[e.FullName()]; failed && old != msg {
+		t.lastErr[e.FullName()] = msg
 		t.errVersion++
 	} else if !failed && had {
-		delete(t.lastErr, e.Container)
+		delete(t.lastErr, e.FullName())
 		t.errVersion++
 	}
 }
@@ -89,12 +89,12 @@ func (t *Tracker) Emit(e engine.Event) {
 	if e.Container != "" {
 		t.mu.Lock()
 		t.noteError(e)
-		p := t.byName[e.Container]
+		p := t.byName[e.FullName()]
 		if p.Final && e.Phase != engine.PhasePulling && e.Phase != engine.PhaseQueued {
 			// A late event of a finished update does not reopen it.
 			p = Progress{}
 		}
-		t.byName[e.Container] = advance(p, e, t.now())
+		t.byName[e.FullName()] = advance(p, e, t.now())
 		t.mu.Unlock()
 	}
 	t.mu.Lock()

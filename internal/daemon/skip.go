@@ -26,10 +26,11 @@ func (s *Snapshot) Skip(ctx context.Context, name, by string) (engine.Hold, erro
 // Unskip undoes the skip of a container's offered version, or releases
 // the hold a rollback put on it, and resyncs the statuses.
 func (s *Snapshot) Unskip(ctx context.Context, name string) error {
-	if _, ok := s.status(name); !ok {
+	cs, ok := s.status(name)
+	if !ok {
 		return fmt.Errorf("container '%s' is not watched: %w", name, engine.ErrNotFound)
 	}
-	if err := s.eng.Unskip(ctx, name); err != nil {
+	if err := s.eng.Unskip(ctx, cs.Container.FullName()); err != nil {
 		return err
 	}
 	s.resyncAfter(ctx, "unskip")
@@ -39,7 +40,7 @@ func (s *Snapshot) Unskip(ctx context.Context, name string) error {
 func (s *Snapshot) status(name string) (engine.ContainerStatus, bool) {
 	for _, g := range s.Report().Groups {
 		for _, cs := range g.Containers {
-			if cs.Container.Name == name {
+			if cs.Container.FullName() == name {
 				return cs, true
 			}
 		}

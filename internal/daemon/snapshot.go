@@ -14,7 +14,7 @@ import (
 // resync after containers change re-lists them and reuses the remote digests
 // already known.
 type Snapshot struct {
-	eng    *engine.Engine
+	eng    Engines
 	filter Filter
 	log    *slog.Logger
 
@@ -24,7 +24,7 @@ type Snapshot struct {
 }
 
 // NewSnapshot returns an empty snapshot over eng.
-func NewSnapshot(eng *engine.Engine, filter Filter, log *slog.Logger) *Snapshot {
+func NewSnapshot(eng Engines, filter Filter, log *slog.Logger) *Snapshot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

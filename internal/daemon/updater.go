@@ -26,14 +26,16 @@ func (d *Daemon) UpdateNow(names []string, force bool, snap *Snapshot) error {
 		sink = engine.SinkFunc(func(engine.Event) {})
 	}
 	for _, n := range names {
-		sink.Emit(engine.Event{Time: d.now(), Container: n, Phase: engine.PhaseQueued})
+		host, name := engine.SplitName(n)
+		sink.Emit(engine.Event{Time: d.now(), Host: host, Container: name, Phase: engine.PhaseQueued})
 	}
 	go func() {
 		ctx := d.base
 		report, err := d.eng.Check(ctx, engine.CheckOptions{Names: names, Watched: d.opts.Filter.Admits})
 		if err != nil {
 			for _, n := range names {
-				sink.Emit(engine.Event{Time: d.now(), Container: n, Phase: engine.PhaseFailed, Err: err})
+				host, name := engine.SplitName(n)
+				sink.Emit(engine.Event{Time: d.now(), Host: host, Container: name, Phase: engine.PhaseFailed, Err: err})
 			}
 			return
 		}
@@ -50,10 +52,10 @@ func (d *Daemon) UpdateNow(names []string, force bool, snap *Snapshot) error {
 		held.flush()
 		// Containers the plan did not touch end too, with the reason.
 		for _, c := range plan.Fresh {
-			sink.Emit(engine.Event{Time: d.now(), Container: c.Name, Phase: engine.PhaseDone, Message: "already up to date"})
+			sink.Emit(engine.Event{Time: d.now(), Container: c.Name, Host: c.Host, Phase: engine.PhaseDone, Message: "already up to date"})
 		}
 		for _, s := range plan.Skipped {
-			sink.Emit(engine.Event{Time: d.now(), Container: s.Container.Name, Phase: engine.PhaseSkipped, Err: fmt.Errorf("not updated: %s", s.Reason)})
+			sink.Emit(engine.Event{Time: d.now(), Container: s.Container.Name, Host: s.Container.Host, Phase: engine.PhaseSkipped, Err: fmt.Errorf("not updated: %s", s.Reason)})
 		}
 		d.log.Info("update on request finished", "containers", names, "updated", sum.Updated, "failed", sum.Failed)
 	}()

@@ -36,7 +36,14 @@ type Option func(*connectSettings)
 type connectSettings struct {
 	tlsVerify  bool
 	apiVersion string
+	certDir    string
 }
+
+// WithCertDir reaches the engine over TLS with the certificates in dir
+// (ca.pem, cert.pem and key.pem, the Docker CLI's layout), verifying the
+// engine's certificate against ca.pem: one engine among several, each with
+// its own certificates.
+func WithCertDir(dir string) Option { return func(s *connectSettings) { s.certDir = dir } }
 
 // WithTLSVerify verifies the engine's certificate when DOCKER_CERT_PATH names
 // the certificates, as DOCKER_TLS_VERIFY does; without DOCKER_CERT_PATH it
@@ -66,7 +73,11 @@ func New(host string, options ...Option) (*Runtime, error) {
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
 	}
-	if dir := os.Getenv("DOCKER_CERT_PATH"); s.tlsVerify && dir != "" {
+	dir := s.certDir
+	if env := os.Getenv("DOCKER_CERT_PATH"); dir == "" && s.tlsVerify && env != "" {
+		dir = env
+	}
+	if dir != "" {
 		opts = append(opts, client.WithTLSClientConfig(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")))
 	}
 	cli, err := client.New(opts...)

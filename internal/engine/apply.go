@@ -34,6 +34,8 @@ func (o ApplyOptions) swap() swapOptions {
 
 // Outcome is how one container's update ended.
 type Outcome struct {
+	// Host names the engine, among several, of the container (Options.Host).
+	Host      string
 	Container string
 	// Image is the reference the update moved the container to.
 	Image     string
@@ -82,7 +84,14 @@ func (s *Summary) add(o Outcome) {
 // containers, dependencies first, unrelated ones concurrently within the
 // bounds of Options.Swaps and Options.Outages.
 func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink Sink) Summary {
-	sink = orDiscard(sink)
+	sum := e.apply(ctx, plan, opts, e.hostedSink(sink))
+	for i := range sum.Outcomes {
+		sum.Outcomes[i].Host = e.opts.Host
+	}
+	return sum
+}
+
+func (e *Engine) apply(ctx context.Context, plan Plan, opts ApplyOptions, sink Sink) Summary {
 	sum := Summary{Scanned: plan.Scanned, Fresh: len(plan.Fresh)}
 	for _, s := range plan.Skipped {
 		sum.Skipped++
@@ -345,7 +354,7 @@ func (e *Engine) record(ctx context.Context, o Outcome) {
 	if e.hist == nil {
 		return
 	}
-	a := Attempt{Time: e.opts.Now(), Container: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result, Duration: o.Duration}
+	a := Attempt{Time: e.opts.Now(), Host: e.opts.Host, Container: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result, Duration: o.Duration}
 	if o.Unit != nil {
 		a.Unit = o.Unit.Project
 	}

@@ -25,6 +25,9 @@ type CheckOptions struct {
 	// along: the other members of a selected container's unit are checked
 	// too when it returns true for them. Default: all.
 	Watched func(Container) bool
+	// Known are registry answers already known (a resync's), reused
+	// instead of asking again.
+	Known Remote
 }
 
 // Check compares every selected container's image with its registry, with one
@@ -42,7 +45,7 @@ func (e *Engine) Check(ctx context.Context, opts CheckOptions) (Report, error) {
 		containers = slices.DeleteFunc(containers, func(c Container) bool { return !opts.Admit(c) })
 	}
 	containers, joined := e.joinUnits(listed, containers, opts.Watched)
-	report, err := e.CheckContainers(ctx, containers, Remote{})
+	report, err := e.CheckContainers(ctx, containers, opts.Known)
 	markJoined(&report, joined)
 	return report, err
 }
@@ -419,9 +422,7 @@ func selectNamed(cs []Container, names []string) ([]Container, error) {
 	var missing []string
 	for _, n := range names {
 		n = strings.TrimPrefix(n, "/")
-		i := slices.IndexFunc(cs, func(c Container) bool {
-			return c.Name == n || c.ID == n || (len(n) >= 12 && strings.HasPrefix(c.ID, n))
-		})
+		i := slices.IndexFunc(cs, func(c Container) bool { return c.Named(n) })
 		if i < 0 {
 			missing = append(missing, n)
 			continue

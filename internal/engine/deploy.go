@@ -26,6 +26,10 @@ var (
 
 // DeployRequest asks for one container to run a given image now.
 type DeployRequest struct {
+	// Host names the engine, among several, the container runs on: a
+	// fleet of engines picks the one to ask by it, and an engine ignores
+	// it.
+	Host      string
 	Container string
 	Image     string
 	// Auth, when set, is used for this pull instead of the configured credentials.
@@ -49,7 +53,14 @@ type DeployRequest struct {
 // arrival order. The returned error is set only when nothing was changed;
 // a failed or rolled back swap is reported in the Outcome.
 func (e *Engine) Deploy(ctx context.Context, req DeployRequest, sink Sink) (Outcome, error) {
-	sink = orDiscard(sink)
+	o, err := e.deploy(ctx, req, e.hostedSink(sink))
+	if err == nil {
+		o.Host = e.opts.Host
+	}
+	return o, err
+}
+
+func (e *Engine) deploy(ctx context.Context, req DeployRequest, sink Sink) (Outcome, error) {
 	ref, err := ParseReference(req.Image)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("%w: %v", ErrInvalid, err)

@@ -12,6 +12,11 @@ import (
 
 // Options tune the engine. Zero values take the documented defaults.
 type Options struct {
+	// Host names the engine when cutover watches several: every container,
+	// event, outcome, attempt and hold it reports carries it, and people
+	// see its containers as HOST/NAME (FullName). Empty when there is one
+	// engine.
+	Host string
 	// StopTimeout is how long a container gets to stop when it sets none
 	// itself. Default 10 s.
 	StopTimeout time.Duration
@@ -208,13 +213,23 @@ func New(rt Runtime, reg Registry, hist History, log *slog.Logger, opts Options)
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts = opts.withDefaults()
+	if opts.Host != "" {
+		log = log.With("host", opts.Host)
+	}
+	inner := rt
+	if opts.Host != "" {
+		inner = hosted{Runtime: rt, host: opts.Host}
+	}
 	e := &Engine{
-		rt: bounded{rt: rt, timeout: opts.CallTimeout}, reg: reg, hist: hist, log: log, opts: opts,
+		rt: bounded{rt: inner, timeout: opts.CallTimeout}, reg: reg, hist: hist, log: log, opts: opts,
 		busy:  make(chan struct{}, opts.Swaps),
 		pulls: make(chan struct{}, opts.Pulls),
 		down:  make(chan struct{}, opts.Outages),
 	}
 	if s, ok := rt.(Services); ok {
+		if opts.Host != "" {
+			s = hostedServices{swarm: s, host: opts.Host}
+		}
 		e.services = boundedServices{s: s, timeout: opts.CallTimeout}
 	}
 	if c, ok := rt.(Conduits); ok {

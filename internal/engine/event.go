@@ -33,7 +33,9 @@ const (
 
 // Event is one thing that happened during a pass.
 type Event struct {
-	Time      time.Time
+	Time time.Time
+	// Host names the engine, among several, of the container (Options.Host).
+	Host      string
 	Container string // empty for image-wide events such as a pull
 	Image     string
 	Phase     Phase

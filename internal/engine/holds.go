@@ -9,6 +9,8 @@ import (
 // that was rolled back, or that a person chose to skip. It lasts until a
 // newer version appears or a person asks for the container's update.
 type Hold struct {
+	// Host names the engine, among several, of the container (Options.Host).
+	Host      string
 	Container string
 	// Image is the reference the held version was offered for.
 	Image string
@@ -37,7 +39,7 @@ func (e *Engine) hold(ctx context.Context, c Container, o Outcome, cause error) 
 	if e.opts.Holds == nil || o.NewDigest == "" {
 		return
 	}
-	h := Hold{Container: c.Name, Image: o.Image, Digest: o.NewDigest, Version: o.NewVersion, Reason: "rolled back: " + cause.Error(), Since: e.opts.Now()}
+	h := Hold{Host: e.opts.Host, Container: c.Name, Image: o.Image, Digest: o.NewDigest, Version: o.NewVersion, Reason: "rolled back: " + cause.Error(), Since: e.opts.Now()}
 	if err := e.opts.Holds.Hold(context.WithoutCancel(ctx), h); err != nil {
 		e.log.Warn("cannot hold the rolled-back version; it will be tried again", "container", c.Name, "err", err)
 	}
@@ -66,6 +68,7 @@ func (e *Engine) holds(ctx context.Context) map[string]Hold {
 		return out
 	}
 	for _, h := range hs {
+		h.Host = e.opts.Host
 		out[h.Container] = h
 	}
 	return out

@@ -122,7 +122,9 @@ func (f SinkFunc) Emit(e Event) { f(e) }
 
 // Attempt is the record of one update attempt of one container.
 type Attempt struct {
-	Time      time.Time
+	Time time.Time
+	// Host names the engine, among several, of the container (Options.Host).
+	Host      string
 	Container string
 	Image     string
 	OldDigest string

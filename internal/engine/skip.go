@@ -31,7 +31,7 @@ func (e *Engine) Skip(ctx context.Context, cs ContainerStatus, by string) (Hold,
 		by = "someone"
 	}
 	h := Hold{
-		Container: cs.Container.Name, Image: o.Reference, Digest: o.Digest, Version: o.Version,
+		Host: e.opts.Host, Container: cs.Container.Name, Image: o.Reference, Digest: o.Digest, Version: o.Version,
 		Reason: "skipped by " + by, By: by, Since: e.opts.Now(),
 	}
 	if err := e.opts.Holds.Hold(ctx, h); err != nil {

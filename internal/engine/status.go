@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sort"
 	"time"
 
 	"github.com/cutover/cutover/internal/policy"
@@ -70,6 +71,75 @@ type Report struct {
 	CheckedAt time.Time
 	// Remote is what the registries answered, for a resync to reuse.
 	Remote Remote
+	// Hosts are the engines a check of several went over, by name, with
+	// why one could not be checked; empty for one engine's own check,
+	// which fails as a whole instead.
+	Hosts []HostState
+}
+
+// HostState is how one engine, among those a check or a pass went over,
+// answered.
+type HostState struct {
+	Host string
+	// Err says why the engine could not be checked (it did not answer, say);
+	// nil when it was.
+	Err error
+}
+
+// HostOf names the engine c runs on among those the report went over: its
+// Host, or the one engine's when the report went over one.
+func (r Report) HostOf(c Container) string {
+	if c.Host == "" && len(r.Hosts) == 1 {
+		return r.Hosts[0].Host
+	}
+	return c.Host
+}
+
+// Merge folds reports of different engines into one: containers of the
+// same image in one group, whichever engine runs them; the registry's
+// answers of all; checked when the earliest was.
+func Merge(reports ...Report) Report {
+	out := Report{Remote: Remote{Digests: map[string]string{}, Tags: map[string][]string{}}}
+	groups := map[string]*Group{}
+	var order []string
+	for _, r := range reports {
+		if !r.CheckedAt.IsZero() && (out.CheckedAt.IsZero() || r.CheckedAt.Before(out.CheckedAt)) {
+			out.CheckedAt = r.CheckedAt
+		}
+		for k, v := range r.Remote.Digests {
+			out.Remote.Digests[k] = v
+		}
+		for k, v := range r.Remote.Tags {
+			out.Remote.Tags[k] = v
+		}
+		out.Hosts = append(out.Hosts, r.Hosts...)
+		for _, g := range r.Groups {
+			m := groups[g.Image]
+			if m == nil {
+				cp := g
+				cp.Containers = nil
+				m = &cp
+				groups[g.Image] = m
+				order = append(order, g.Image)
+			}
+			if m.RemoteDigest == "" && g.RemoteDigest != "" {
+				// One engine asked before the other learned the answer, or
+				// after its registry failed it: the answer known wins.
+				m.RemoteDigest, m.Ref, m.Reason = g.RemoteDigest, g.Ref, g.Reason
+			}
+			m.Containers = append(m.Containers, g.Containers...)
+		}
+	}
+	sort.Strings(order)
+	for _, k := range order {
+		g := groups[k]
+		sort.SliceStable(g.Containers, func(a, b int) bool {
+			return g.Containers[a].Container.FullName() < g.Containers[b].Container.FullName()
+		})
+		g.Status = groupStatus(g.Containers)
+		out.Groups = append(out.Groups, *g)
+	}
+	return out
 }
 
 // groupStatus folds the containers' statuses into the group's.

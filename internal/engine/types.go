@@ -6,6 +6,9 @@ import "time"
 // newer image. The runtime adapter fills it; the engine never sees the
 // engine API's own types.
 type Container struct {
+	// Host names the engine the container runs on when cutover watches
+	// several (Options.Host); "" with one engine.
+	Host string
 	// Kind is a container unless the runtime says it is a Swarm service.
 	Kind    Kind
 	ID      string

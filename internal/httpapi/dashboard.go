@@ -66,9 +66,10 @@ type ToggleStore interface {
 	TogglesVersion() uint64
 }
 
-// HistoryStore lists past update attempts, newest first.
+// HistoryStore lists past update attempts, newest first: of every engine,
+// or only of host; of every container, or only of container.
 type HistoryStore interface {
-	Attempts(ctx context.Context, container string, limit int) ([]engine.Attempt, error)
+	Attempts(ctx context.Context, host, container string, limit int) ([]engine.Attempt, error)
 }
 
 // Pruner removes images no tag names and no container uses.
@@ -224,7 +225,7 @@ func (d *dashboard) find(id string) (engine.ContainerStatus, bool) {
 	for _, g := range d.Statuses.Report().Groups {
 		for _, cs := range g.Containers {
 			c := cs.Container
-			if shown(c) && (engine.ShortID(c.ID) == id || c.ID == id || c.Name == id) {
+			if shown(c) && (engine.ShortID(c.ID) == id || c.ID == id || c.FullName() == id) {
 				return cs, true
 			}
 		}
@@ -236,7 +237,7 @@ func (d *dashboard) find(id string) (engine.ContainerStatus, bool) {
 // id a container had before an update recreated it.
 func (d *dashboard) resolve(id string) (string, bool) {
 	if cs, ok := d.find(id); ok {
-		return cs.Container.Name, true
+		return cs.Container.FullName(), true
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -257,7 +258,7 @@ func (d *dashboard) remember(cs ...engine.Container) {
 		}
 	}
 	for _, c := range cs {
-		d.renamed[c.ID] = recentID{name: c.Name, at: now}
-		d.renamed[engine.ShortID(c.ID)] = recentID{name: c.Name, at: now}
+		d.renamed[c.ID] = recentID{name: c.FullName(), at: now}
+		d.renamed[engine.ShortID(c.ID)] = recentID{name: c.FullName(), at: now}
 	}
 }

@@ -79,12 +79,12 @@ func (d *dashboard) events(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case e.Container == "":
 			case !final(e.Phase):
-				pending[e.Container] = true
+				pending[e.FullName()] = true
 			default:
 				// The snapshot is resynced before a final event, so the
 				// new status goes out with the result.
-				delete(pending, e.Container)
-				ok = s.progress(e.Container) && s.result(e.Container, resultOf(e)) && s.images()
+				delete(pending, e.FullName())
+				ok = s.progress(e.FullName()) && s.result(e.FullName(), resultOf(e)) && s.images()
 			}
 		case <-flush.C:
 			for name := range pending {
@@ -201,7 +201,7 @@ func final(p engine.Phase) bool {
 }
 
 func resultOf(e engine.Event) resultEventJSON {
-	out := resultEventJSON{ContainerName: e.Container, Message: e.Message}
+	out := resultEventJSON{ContainerName: e.FullName(), Message: e.Message}
 	switch e.Phase {
 	case engine.PhaseDone:
 		out.Result = string(engine.ResultUpdated)

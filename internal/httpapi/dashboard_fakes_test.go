@@ -162,10 +162,10 @@ func (f *fakeToggles) autoUpdate(c engine.Container) bool {
 
 type fakeHistory struct{ attempts []engine.Attempt }
 
-func (f *fakeHistory) Attempts(_ context.Context, container string, limit int) ([]engine.Attempt, error) {
+func (f *fakeHistory) Attempts(_ context.Context, host, container string, limit int) ([]engine.Attempt, error) {
 	var out []engine.Attempt
 	for _, a := range f.attempts {
-		if container == "" || a.Container == container {
+		if (container == "" || a.Container == container) && (host == "" || a.Host == host) {
 			out = append(out, a)
 		}
 		if limit > 0 && len(out) == limit {

@@ -27,12 +27,15 @@ type imageGroupJSON struct {
 }
 
 type containerItemJSON struct {
-	ContainerID   string        `json:"container_id"`
-	ContainerName string        `json:"container_name"`
-	LocalDigest   string        `json:"local_digest"`
-	Status        engine.Status `json:"status"`
-	AutoUpdate    bool          `json:"auto_update"`
-	Error         string        `json:"error,omitempty"`
+	ContainerID   string `json:"container_id"`
+	ContainerName string `json:"container_name"`
+	// Host names the engine the container runs on when cutover watches
+	// several; cutover's addition to Image Watch's shape.
+	Host        string        `json:"host,omitempty"`
+	LocalDigest string        `json:"local_digest"`
+	Status      engine.Status `json:"status"`
+	AutoUpdate  bool          `json:"auto_update"`
+	Error       string        `json:"error,omitempty"`
 	// Beyond Image Watch's shape: the container's state as the engine
 	// reports it (running, exited, paused, restarting, created, dead),
 	// whether it is a container or a Swarm service, and the versions it
@@ -70,10 +73,11 @@ func (d *dashboard) imageGroups(r engine.Report) []imageGroupJSON {
 			gj.Containers = append(gj.Containers, containerItemJSON{
 				ContainerID:      engine.ShortID(c.ID),
 				ContainerName:    strings.TrimPrefix(c.Name, "/"),
+				Host:             c.Host,
 				LocalDigest:      engine.ShortDigest(cs.LocalDigest),
 				Status:           cs.Status,
 				AutoUpdate:       d.AutoUpdate(c),
-				Error:            d.lastError(c.Name),
+				Error:            d.lastError(c.FullName()),
 				State:            c.State,
 				Kind:             engine.KindOf(c),
 				itemVersionsJSON: itemVersions(cs, r.CheckedAt),
@@ -214,8 +218,8 @@ func (d *dashboard) start(w http.ResponseWriter, cs []engine.Container, force bo
 	var names []string
 	var todo []engine.Container
 	for _, c := range cs {
-		if !d.Progress.Busy(c.Name) {
-			names = append(names, c.Name)
+		if !d.Progress.Busy(c.FullName()) {
+			names = append(names, c.FullName())
 			todo = append(todo, c)
 		}
 	}
@@ -251,12 +255,12 @@ func (d *dashboard) toggle(w http.ResponseWriter, r *http.Request, id string) {
 	if req.AutoUpdate != nil {
 		on = *req.AutoUpdate
 	}
-	if err := d.Toggles.SetAutoUpdate(cs.Container.Name, on); err != nil {
-		d.s.deps.Log.Error("cannot save auto-update choice", "container", cs.Container.Name, "err", err)
+	if err := d.Toggles.SetAutoUpdate(cs.Container.FullName(), on); err != nil {
+		d.s.deps.Log.Error("cannot save auto-update choice", "container", cs.Container.FullName(), "err", err)
 		textError(w, http.StatusInternalServerError, "cannot save the choice: "+err.Error())
 		return
 	}
-	d.s.deps.Log.Info("auto-update set from the dashboard", "container", cs.Container.Name, "on", on)
+	d.s.deps.Log.Info("auto-update set from the dashboard", "container", cs.Container.FullName(), "on", on)
 	writeJSON(w, http.StatusOK, map[string]bool{"auto_update": on})
 }
 

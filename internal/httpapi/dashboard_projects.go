@@ -23,6 +23,7 @@ type projectJSON struct {
 type projectItem struct {
 	ContainerID   string        `json:"container_id"`
 	ContainerName string        `json:"container_name"`
+	Host          string        `json:"host,omitempty"`
 	Service       string        `json:"service"`
 	Image         string        `json:"image"`
 	LocalDigest   string        `json:"local_digest"`
@@ -48,10 +49,11 @@ func (d *dashboard) projectGroups(r engine.Report) []projectJSON {
 	for _, g := range r.Groups {
 		for _, cs := range g.Containers {
 			c := cs.Container
-			p := engine.Project(c)
-			if p == "" || !shown(c) {
+			if engine.Project(c) == "" || !shown(c) {
 				continue
 			}
+			// A project of one engine among several is ENGINE/PROJECT.
+			p := engine.FullName(c.Host, engine.Project(c))
 			pj := byName[p]
 			if pj == nil {
 				pj = &projectJSON{Project: p, Containers: []projectItem{}}
@@ -62,13 +64,14 @@ func (d *dashboard) projectGroups(r engine.Report) []projectJSON {
 			pj.Containers = append(pj.Containers, projectItem{
 				ContainerID:   engine.ShortID(c.ID),
 				ContainerName: strings.TrimPrefix(c.Name, "/"),
+				Host:          c.Host,
 				Service:       c.Labels[engine.ComposeServiceLabel],
 				Image:         g.Image,
 				LocalDigest:   engine.ShortDigest(cs.LocalDigest),
 				RemoteDigest:  engine.ShortDigest(g.RemoteDigest),
 				Status:        cs.Status,
 				AutoUpdate:    d.AutoUpdate(c),
-				Error:         d.lastError(c.Name),
+				Error:         d.lastError(c.FullName()),
 			})
 		}
 	}
@@ -105,7 +108,7 @@ func (d *dashboard) projectAction(w http.ResponseWriter, r *http.Request) {
 	var cs []engine.Container
 	for _, g := range d.Statuses.Report().Groups {
 		for _, c := range g.Containers {
-			if engine.Project(c.Container) == project && shown(c.Container) {
+			if engine.FullName(c.Container.Host, engine.Project(c.Container)) == project && shown(c.Container) {
 				cs = append(cs, c.Container)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cutover/cutover/internal/engine"
 )
 
 // checkTimeout bounds a check asked for from the dashboard.
@@ -65,16 +67,18 @@ func (d *dashboard) history(w http.ResponseWriter, r *http.Request) {
 	if name, ok := d.resolve(container); ok {
 		container = name
 	}
+	// A container of one engine among several is HOST/NAME.
+	host, container := engine.SplitName(container)
 	out := []attemptJSON{}
 	if d.History != nil {
-		attempts, err := d.History.Attempts(r.Context(), container, limit)
+		attempts, err := d.History.Attempts(r.Context(), host, container, limit)
 		if err != nil {
 			textError(w, http.StatusInternalServerError, "cannot read the history: "+err.Error())
 			return
 		}
 		for _, a := range attempts {
 			out = append(out, attemptJSON{
-				Time: a.Time.UTC().Format(time.RFC3339), Container: a.Container, Image: a.Image,
+				Time: a.Time.UTC().Format(time.RFC3339), Container: engine.FullName(a.Host, a.Container), Image: a.Image,
 				OldDigest: a.OldDigest, NewDigest: a.NewDigest, Result: string(a.Result),
 				Error: a.Error, DurationMS: a.Duration.Milliseconds(), Unit: a.Unit,
 			})
@@ -124,7 +128,7 @@ func (d *dashboard) rateLimitSeen() bool {
 			return true
 		}
 		for _, cs := range g.Containers {
-			if isRateLimit(cs.Reason) || isRateLimit(d.lastError(cs.Container.Name)) {
+			if isRateLimit(cs.Reason) || isRateLimit(d.lastError(cs.Container.FullName())) {
 				return true
 			}
 		}

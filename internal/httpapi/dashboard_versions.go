@@ -127,7 +127,7 @@ func (d *dashboard) skip(w http.ResponseWriter, r *http.Request, id string) {
 		writeJSONError(w, http.StatusNotFound, "container not found")
 		return
 	}
-	name := cs.Container.Name
+	name := cs.Container.FullName()
 	if r.Method == http.MethodDelete {
 		if err := d.Skips.Unskip(r.Context(), name); err != nil {
 			d.skipFailed(w, name, err)

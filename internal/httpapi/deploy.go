@@ -17,6 +17,9 @@ type deployRequest struct {
 	Image     *string           `json:"image"`
 	Registry  *registryAuthJSON `json:"registry"`
 	Force     bool              `json:"force"`
+	// Host names the engine, among several, the container runs on; needed
+	// only when several have a container of that name.
+	Host *string `json:"host"`
 }
 
 type registryAuthJSON struct {
@@ -55,6 +58,9 @@ func parseDeploy(w http.ResponseWriter, r *http.Request) (engine.DeployRequest, 
 	req := engine.DeployRequest{Container: strings.TrimSpace(*body.Container), Image: strings.TrimSpace(*body.Image), Force: body.Force}
 	if _, err := engine.ParseReference(req.Image); err != nil {
 		return engine.DeployRequest{}, badRequestf("%v", err)
+	}
+	if body.Host != nil {
+		req.Host = strings.TrimSpace(*body.Host)
 	}
 	if reg := body.Registry; reg != nil {
 		req.Auth = engine.Auth{ServerAddress: reg.ServerAddress, Username: reg.Username, Password: reg.Password}

@@ -226,7 +226,7 @@ func (p hostilePruner) PruneDanglingImages(context.Context) ([]string, uint64, e
 
 type hostileHistory struct{}
 
-func (hostileHistory) Attempts(context.Context, string, int) ([]engine.Attempt, error) {
+func (hostileHistory) Attempts(context.Context, string, string, int) ([]engine.Attempt, error) {
 	return nil, nil
 }
 

@@ -24,6 +24,17 @@ type Deployer interface {
 	Deploy(ctx context.Context, req engine.DeployRequest, sink engine.Sink) (engine.Outcome, error)
 }
 
+// EnginePinger tells, for each of several engines, whether it answers.
+type EnginePinger interface {
+	PingEach(ctx context.Context) []EngineAnswer
+}
+
+// EngineAnswer is whether one engine answered: Err nil when it did.
+type EngineAnswer struct {
+	Host string
+	Err  error
+}
+
 // Pinger tells whether the container engine answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -37,6 +48,12 @@ type JobStore interface {
 
 // Deps are what the server calls. Nil fields turn their surface off.
 type Deps struct {
+	// Hosts are the names of the engines cutover watches, which /v1/update's
+	// ?host= chooses among; empty turns ?host= off.
+	Hosts []string
+	// Engines, when set, answers /health for every engine; Engine answers
+	// it otherwise.
+	Engines EnginePinger
 	// Key is cutover's API key: it unlocks the deploy webhook and the
 	// dashboard, and /v1/* too unless WatchtowerKey is set.
 	Key apikey.Key

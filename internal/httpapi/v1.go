@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,9 @@ type passJSON struct {
 }
 
 type outcomeJSON struct {
+	// Name is ENGINE/NAME for a container of one engine among several.
 	Name      string        `json:"name"`
+	Host      string        `json:"host,omitempty"`
 	Image     string        `json:"image"`
 	OldDigest string        `json:"old_digest"`
 	NewDigest string        `json:"new_digest"`
@@ -46,6 +49,9 @@ type outcomeJSON struct {
 // ?force=true applies versions still in their cooldown.
 func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
 	req, async, err := parseV1Update(r.URL.RawQuery)
+	if err == nil {
+		err = s.v1Hosts(&req, r.URL.Query())
+	}
 	if err != nil {
 		writeError(w, err)
 		return
@@ -65,6 +71,29 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, passReportJSON(rep))
+}
+
+// v1Hosts reads ?host= (comma separated, repeatable) against the engines'
+// names: a name no engine has is refused, and with one engine, naming it
+// limits nothing.
+func (s *Server) v1Hosts(req *daemon.Request, q url.Values) error {
+	if len(s.deps.Hosts) == 0 {
+		return nil
+	}
+	for _, v := range q["host"] {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h == "" {
+				continue
+			}
+			if !slices.Contains(s.deps.Hosts, h) {
+				return badRequestf("host %q: no engine of that name; the engines are %s", h, strings.Join(s.deps.Hosts, ", "))
+			}
+			if len(s.deps.Hosts) > 1 {
+				req.Hosts = append(req.Hosts, h)
+			}
+		}
+	}
+	return nil
 }
 
 // parseV1Update reads ?image= and ?async=. An image parameter that is
@@ -120,7 +149,7 @@ func passReportJSON(r daemon.Report) passJSON {
 }
 
 func outcomeOf(o engine.Outcome) outcomeJSON {
-	oj := outcomeJSON{Name: o.Container, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result,
+	oj := outcomeJSON{Name: o.FullName(), Host: o.Host, Image: o.Image, OldDigest: o.OldDigest, NewDigest: o.NewDigest, Result: o.Result,
 		OldVersion: o.OldVersion, NewVersion: o.NewVersion}
 	if o.Err != nil {
 		oj.Error = o.Err.Error()

@@ -163,15 +163,15 @@ func (n *Notifier) PassFinished(ctx context.Context, r daemon.Report, checked en
 	findings := n.newFindings(r, checked)
 	announce := map[string]bool{}
 	for _, f := range findings {
-		announce[f.Container.Name] = true
+		announce[f.Container.FullName()] = true
 	}
 	rep, entries := passData(r, checked, announce, n.opts)
 	rep.Units = unitReports(r.Units)
 	entries = append(entries, unitEntries(r.Units, r.Finished)...)
 	n.render(ctx, rep, entries, func() {
 		for _, c := range findings {
-			if err := n.memory.MarkNotified(c.Container.Name, remoteOf(checked, c)); err != nil {
-				n.log.Warn("cannot remember notification", "container", c.Container.Name, "err", err)
+			if err := n.memory.MarkNotified(c.Container.FullName(), remoteOf(checked, c)); err != nil {
+				n.log.Warn("cannot remember notification", "container", c.Container.FullName(), "err", err)
 			}
 		}
 	})
@@ -292,12 +292,12 @@ func (n *Notifier) newFindings(r daemon.Report, checked engine.Report) []engine.
 	touched := map[string]bool{}
 	for _, o := range r.Outcomes {
 		if o.Result == engine.ResultUpdated || o.Result == engine.ResultFailed || o.Result == engine.ResultRolledBack {
-			touched[o.Container] = true
+			touched[o.FullName()] = true
 		}
 	}
 	var out []engine.ContainerStatus
 	for _, c := range r.Stale {
-		if !touched[c.Container.Name] && !n.memory.Notified(c.Container.Name, remoteOf(checked, c)) {
+		if !touched[c.Container.FullName()] && !n.memory.Notified(c.Container.FullName(), remoteOf(checked, c)) {
 			out = append(out, c)
 		}
 	}

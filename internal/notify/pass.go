@@ -41,7 +41,7 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 	outcomes := map[string]engine.Outcome{}
 	for _, oc := range r.Outcomes {
 		if oc.Container != "" {
-			outcomes[oc.Container] = oc
+			outcomes[oc.FullName()] = oc
 		}
 	}
 	var (
@@ -53,8 +53,8 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 	for _, g := range checked.Groups {
 		for _, cs := range g.Containers {
 			c := cs.Container
-			byName[c.Name] = cs
-			cr := ContainerReport{ID: ContainerID(c.ID), Name: "/" + c.Name, ImageName: imageName(c.Image),
+			byName[c.FullName()] = cs
+			cr := ContainerReport{ID: ContainerID(c.ID), Name: "/" + c.FullName(), ImageName: imageName(c.Image),
 				CurrentImageID: ImageID(cs.LocalDigest), LatestImageID: ImageID(g.RemoteDigest), Versions: statusVersions(cs)}
 			if cs.Offer != nil {
 				// Under a tag policy the newest is the offered tag's image.
@@ -75,7 +75,7 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 				cr.State = "Fresh"
 				rep.Fresh = append(rep.Fresh, cr)
 			default:
-				oc, touched := outcomes[c.Name]
+				oc, touched := outcomes[c.FullName()]
 				switch {
 				case touched && oc.Result == engine.ResultUpdated:
 					cr.State, cr.Versions = "Updated", outcomeVersions(cr.Versions, oc)
@@ -90,7 +90,7 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 					cr.State, touched = "Stale", false
 					rep.Stale = append(rep.Stale, cr)
 				}
-				if touched || announce[c.Name] {
+				if touched || announce[c.FullName()] {
 					found := fmt.Sprintf("Found new %s image (%s)", cr.ImageName, cr.LatestImageID.ShortID())
 					if cr.Moved() {
 						found += fmt.Sprintf(": %s -> %s (%s)", cr.CurrentVersion, cr.LatestVersion, cr.LatestReference)
@@ -113,21 +113,21 @@ func passData(r daemon.Report, checked engine.Report, announce map[string]bool, 
 			}
 			continue
 		}
-		cs, ok := byName[oc.Container]
+		cs, ok := byName[oc.FullName()]
 		if !ok || (oc.Result != engine.ResultUpdated && oc.Result != engine.ResultFailed && oc.Result != engine.ResultRolledBack) {
 			continue
 		}
 		c := cs.Container
-		entries = append(entries, entry(finished, InfoLevel, fmt.Sprintf("Stopping /%s (%s) with %s", c.Name, shortID(c.ID), stopSignal(c))))
+		entries = append(entries, entry(finished, InfoLevel, fmt.Sprintf("Stopping /%s (%s) with %s", c.FullName(), shortID(c.ID), stopSignal(c))))
 		if oc.Result != engine.ResultUpdated {
 			msg := "update failed"
 			if oc.Err != nil {
 				msg = oc.Err.Error()
 			}
-			entries = append(entries, entry(finished, ErrorLevel, fmt.Sprintf("Update of /%s failed: %s", c.Name, msg)))
+			entries = append(entries, entry(finished, ErrorLevel, fmt.Sprintf("Update of /%s failed: %s", c.FullName(), msg)))
 			continue
 		}
-		entries = append(entries, entry(finished, InfoLevel, "Creating /"+c.Name))
+		entries = append(entries, entry(finished, InfoLevel, "Creating /"+c.FullName()))
 		if o.Cleanup && c.ImageID != "" && !removed[c.ImageID] {
 			removed[c.ImageID] = true
 			entries = append(entries, entry(finished, InfoLevel, "Removing image "+shortID(c.ImageID)))

@@ -78,3 +78,9 @@ func (s *Store) Sighted(_ context.Context, keys []string, now time.Time) (map[st
 	}
 	return out, nil
 }
+
+// Sighted is the Store's: a version is first seen once, whichever engine
+// it is offered on.
+func (v *View) Sighted(ctx context.Context, keys []string, now time.Time) (map[string]time.Time, error) {
+	return v.s.Sighted(ctx, keys, now)
+}

@@ -38,14 +38,17 @@ func TestAttemptsSurviveReopenNewestFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	got, err := s.Attempts(ctx, "", 0)
+	got, err := s.Attempts(ctx, "", "", 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range want {
+		want[i].Host = engine.LocalHost
 	}
 	if diff := cmp.Diff([]engine.Attempt{want[2], want[1], want[0]}, got); diff != "" {
 		t.Errorf("attempts after reopen (-want +got):\n%s", diff)
 	}
-	web, _ := s.Attempts(ctx, "web", 1)
+	web, _ := s.Attempts(ctx, "", "web", 1)
 	if len(web) != 1 || web[0].Result != engine.ResultFailed {
 		t.Errorf("newest web attempt: got %+v, want the failed one", web)
 	}

@@ -18,7 +18,29 @@ type toggles struct {
 
 // SetAutoUpdate persists a container's auto-update toggle, keyed by name so it
 // survives the container being recreated.
+func (v *View) SetAutoUpdate(name string, on bool) error { return v.s.setAutoUpdate(v.key(name), on) }
+
+// AutoUpdate returns a container's toggle and whether one was ever set.
+func (v *View) AutoUpdate(name string) (on, set bool) { return v.s.autoUpdate(v.key(name)) }
+
+// TogglesVersion changes whenever a toggle of any engine is set.
+func (v *View) TogglesVersion() uint64 { return v.s.TogglesVersion() }
+
+// SetAutoUpdate persists the toggle of the container name names: NAME on
+// the local engine, or ENGINE/NAME (see View).
 func (s *Store) SetAutoUpdate(name string, on bool) error {
+	v, bare := s.viewOf(name)
+	return v.SetAutoUpdate(bare, on)
+}
+
+// AutoUpdate returns the toggle of the container name names, as
+// SetAutoUpdate names it.
+func (s *Store) AutoUpdate(name string) (on, set bool) {
+	v, bare := s.viewOf(name)
+	return v.AutoUpdate(bare)
+}
+
+func (s *Store) setAutoUpdate(name string, on bool) error {
 	v := []byte("0")
 	if on {
 		v = []byte("1")
@@ -35,8 +57,7 @@ func (s *Store) SetAutoUpdate(name string, on bool) error {
 	return nil
 }
 
-// AutoUpdate returns a container's toggle and whether one was ever set.
-func (s *Store) AutoUpdate(name string) (on, set bool) {
+func (s *Store) autoUpdate(name string) (on, set bool) {
 	s.toggles.mu.RLock()
 	if s.toggles.loaded {
 		on, set = s.toggles.on[name]
@@ -51,7 +72,7 @@ func (s *Store) AutoUpdate(name string) (on, set bool) {
 		}
 		return string(v) == "1", true
 	}
-	return s.AutoUpdate(name)
+	return s.autoUpdate(name)
 }
 
 // TogglesVersion changes whenever a toggle is set, so a reader can tell

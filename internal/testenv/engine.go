@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,14 +14,19 @@ import (
 )
 
 // PrivateEngine is a Docker engine of a test's own: a second dockerd with its
-// own socket, data, state, containerd and bridge, so a test can stop and
-// start it without disturbing the shared engine every other test uses. It
-// pulls from the registries on the host's loopback like the shared one.
+// own socket, data, state, containerd namespaces and bridge, so a test can
+// stop and start it without disturbing the shared engine every other test
+// uses. It pulls from the registries on the host's loopback like the shared
+// one.
 //
 // Its Host is unix:///run/cutover-engine-.../docker.sock, and the Engine
 // helpers (Docker, RunContainer, Names, ...) reach it.
 type PrivateEngine struct {
 	Engine
+	// TLSHost and CertDir are set for an engine started WithTLS: its TCP
+	// address, and the directory of the client's certificates.
+	TLSHost string
+	CertDir string
 
 	args    []string
 	dataDir string
@@ -42,7 +48,7 @@ const engineStartTimeout = 2 * time.Minute
 
 // NewPrivateEngine starts a private engine and stops and deletes it when the
 // test ends. It needs root, as dockerd does.
-func NewPrivateEngine(t testing.TB) *PrivateEngine {
+func NewPrivateEngine(t testing.TB, opts ...PrivateOption) *PrivateEngine {
 	t.Helper()
 	RequireEngine(t)
 	if os.Geteuid() != 0 {
@@ -69,6 +75,12 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 		"--exec-root", filepath.Join(e.runDir, "exec"),
 		"--pidfile", filepath.Join(e.runDir, "docker.pid"),
 		"--bridge", bridge, "--iptables=false", "--ip-masq=false",
+		// The host's containerd serves every engine: containers of the
+		// same name in the shared engine's namespace (moby) would be
+		// mistaken for this engine's, and this engine's cleanup at start
+		// would take the shared engine's for its own leftovers.
+		"--containerd-namespace", e.namespace(),
+		"--containerd-plugins-namespace", e.namespace() + "-plugins",
 	}
 	for _, dir := range []string{e.dataDir, e.runDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -94,12 +106,13 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 				t.Errorf("removing the private engine's %s: %v", dir, err)
 			}
 		}
+		e.removeNamespaces(t)
 	})
 	// A /24 in 10.215.0.0/16, away from the ranges the shared engine hands
 	// out to its networks and from other tests' fixed subnets; the third
 	// octet comes from the random id.
 	n, _ := strconv.ParseUint(id, 16, 32)
-	e.net = n%250 + 1
+	e.net = freeOctet(n%250 + 1)
 	subnet := fmt.Sprintf("10.215.%d.1/24", e.net)
 	for _, args := range [][]string{
 		{"link", "add", bridge, "type", "bridge"},
@@ -110,8 +123,46 @@ func NewPrivateEngine(t testing.TB) *PrivateEngine {
 			t.Fatalf("ip %s: %v %s", strings.Join(args, " "), err, out)
 		}
 	}
+	for _, o := range opts {
+		o(t, e)
+	}
 	e.Start(t)
 	return e
+}
+
+// namespace is the engine's containerd namespace, never the shared
+// engine's moby.
+func (e *PrivateEngine) namespace() string { return "cutover-test-" + e.id }
+
+// Namespace is the containerd namespace the engine keeps its containers in.
+func (e *PrivateEngine) Namespace() string { return e.namespace() }
+
+// removeNamespaces deletes the engine's containerd namespaces once it has
+// stopped, when containerd's ctr is there: first what the engine left in
+// them (the leases and blobs of its pulls), which containerd will not
+// delete with a namespace.
+func (e *PrivateEngine) removeNamespaces(t testing.TB) {
+	if _, err := exec.LookPath("ctr"); err != nil {
+		return
+	}
+	for _, ns := range []string{e.namespace(), e.namespace() + "-plugins"} {
+		out, err := exec.Command("ctr", "namespaces", "list", "--quiet").Output()
+		if err != nil || !slices.Contains(strings.Fields(string(out)), ns) {
+			continue
+		}
+		for _, kind := range []string{"leases", "content"} {
+			out, err := exec.Command("ctr", "--namespace", ns, kind, "list", "--quiet").Output()
+			if err != nil {
+				continue
+			}
+			if ids := strings.Fields(string(out)); len(ids) > 0 {
+				exec.Command("ctr", append([]string{"--namespace", ns, kind, "remove"}, ids...)...).Run()
+			}
+		}
+		if out, err := exec.Command("ctr", "namespaces", "remove", ns).CombinedOutput(); err != nil {
+			t.Errorf("removing the private engine's containerd namespace %s: %v %s", ns, err, out)
+		}
+	}
 }
 
 // Start starts the engine and waits until it answers.
@@ -175,6 +226,23 @@ func (e *PrivateEngine) stop(t testing.TB) error {
 	}
 	e.cmd = nil
 	return nil
+}
+
+// freeOctet returns the first third octet from n on whose 10.215.x.0/24 no
+// interface of the host has: the engines a test starts together get
+// different bridges.
+func freeOctet(n uint64) uint64 {
+	out, err := exec.Command("ip", "-4", "-o", "addr", "show").Output()
+	if err != nil {
+		return n
+	}
+	for range 250 {
+		if !strings.Contains(string(out), fmt.Sprintf(" 10.215.%d.", n)) {
+			return n
+		}
+		n = n%250 + 1
+	}
+	return n
 }
 
 func lastLines(s string, n int) string {

@@ -2,6 +2,7 @@ package testenv_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -105,5 +106,47 @@ func waitFor(t *testing.T, e *testenv.Engine, what string, check func() (string,
 			t.Fatalf("%s engine: %s: not after 30s (last output %q)", e.Name, what, out)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestIntegrationPrivateEngines starts two private engines at once, one of
+// them reached over TCP with TLS, and checks that each keeps its containers
+// in a containerd namespace of its own, never the shared engine's moby.
+func TestIntegrationPrivateEngines(t *testing.T) {
+	testenv.RequireRegistries(t)
+	ref, _ := testenv.BuildAndPush(t, testenv.ImageSpec{
+		Repo:    testenv.PlainRegistry + "/cutover-test/" + testenv.Name(t, "private"),
+		Version: "v1",
+	})
+	plain := testenv.NewPrivateEngine(t)
+	secure := testenv.NewPrivateEngine(t, testenv.WithTLS())
+	if plain.Namespace() == secure.Namespace() || plain.Namespace() == "moby" || secure.Namespace() == "moby" {
+		t.Fatalf("namespaces %q and %q: want two of their own, neither moby", plain.Namespace(), secure.Namespace())
+	}
+	for _, e := range []*testenv.PrivateEngine{plain, secure} {
+		name := testenv.Name(t, "ns")
+		id := e.RunContainer(t, name, ref)
+		own, err := exec.Command("ctr", "--namespace", e.Namespace(), "containers", "list", "--quiet").Output()
+		if err != nil {
+			t.Fatalf("ctr containers list in %s: %v", e.Namespace(), err)
+		}
+		if !strings.Contains(string(own), id) {
+			t.Errorf("containerd namespace %s lists %q, want container %s (%s)", e.Namespace(), own, name, id)
+		}
+		moby, _ := exec.Command("ctr", "--namespace", "moby", "containers", "list", "--quiet").Output()
+		if strings.Contains(string(moby), id) {
+			t.Errorf("the shared engine's namespace moby lists container %s of a private engine", name)
+		}
+	}
+	// The TLS address answers with the client certificate only.
+	with := exec.Command("docker", "--host", secure.TLSHost, "--tlsverify",
+		"--tlscacert", filepath.Join(secure.CertDir, "ca.pem"), "--tlscert", filepath.Join(secure.CertDir, "cert.pem"),
+		"--tlskey", filepath.Join(secure.CertDir, "key.pem"), "version", "--format", "{{.Server.APIVersion}}")
+	if out, err := with.CombinedOutput(); err != nil {
+		t.Errorf("docker over TLS at %s: %v %s", secure.TLSHost, err, out)
+	}
+	without := exec.Command("docker", "--host", secure.TLSHost, "version", "--format", "{{.Server.APIVersion}}")
+	if out, err := without.CombinedOutput(); err == nil {
+		t.Errorf("docker without TLS at %s answered %s, want a refusal", secure.TLSHost, out)
 	}
 }

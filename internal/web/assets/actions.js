@@ -4,7 +4,7 @@
 
 import { api, explain, failure } from './api.js';
 import { $, el } from './dom.js';
-import { state } from './state.js';
+import { state, named } from './state.js';
 import { bulkPlan, writeView } from './fleet.js';
 import { offeredName, errorText, short } from './row.js';
 import { rowOf } from './progress.js';
@@ -16,7 +16,7 @@ import { ago, stamp, parseTime } from './time.js';
 // show only at its next sync.
 export async function reload() {
   const list = await api('GET', '/api/images');
-  if (list.ok) state.images = list.data || [];
+  if (list.ok) state.images = named(list.data);
   render();
 }
 

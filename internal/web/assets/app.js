@@ -3,7 +3,7 @@
 
 import { api, explain, failure, onSessionEnded } from './api.js';
 import { $, el } from './dom.js';
-import { state, isFinal } from './state.js';
+import { state, isFinal, named } from './state.js';
 import { filters, readView } from './fleet.js';
 import { setActions } from './row.js';
 import { updateProgress, bytes } from './progress.js';
@@ -31,7 +31,7 @@ async function start() {
       showNotice(explain(res, 'load the containers'));
       return;
     }
-    state.images = res.data || [];
+    state.images = named(res.data);
     showDashboard();
     render();
     initProjects();
@@ -103,7 +103,7 @@ function connectEvents() {
   events = es;
   es.addEventListener('images', (ev) => {
     const d = JSON.parse(ev.data);
-    const images = d.images || [];
+    const images = named(d.images);
     state.checkedAt = d.checked_at || '';
     showNotice('');
     // The list is redrawn only when it changed: a redraw between the press
@@ -253,8 +253,9 @@ $('filter').replaceChildren(...filters.map((f) => el('option', { value: f.value,
 state.view = readView(location.search);
 $('filter').addEventListener('change', (ev) => handlers.setView({ status: ev.target.value }));
 $('search').addEventListener('input', (ev) => handlers.setView({ q: ev.target.value }));
+$('host-filter').addEventListener('change', (ev) => handlers.setView({ host: ev.target.value }));
 $('clear-view').addEventListener('click', () => {
-  handlers.setView({ status: 'all', q: '' });
+  handlers.setView({ status: 'all', q: '', host: '' });
   $('search').focus();
 });
 $('update-outdated').addEventListener('click', handlers.updateOutdated);

@@ -65,8 +65,17 @@ export function matches(c, g, view) {
   const f = filters.find((x) => x.value === view.status) || filters[0];
   const followed = state.asked.has(c.container_name) || state.progress.has(c.container_name);
   if (!f.test(c) && !followed) return false;
+  if (view.host && c.host !== view.host) return false;
   const q = view.q.trim().toLowerCase();
   return !q || c.container_name.toLowerCase().includes(q) || g.image.toLowerCase().includes(q);
+}
+
+// hosts are the engines the containers run on, when cutover watches
+// several; none with one engine.
+export function hosts(images) {
+  const names = new Set();
+  for (const g of images) for (const c of g.containers || []) if (c.host) names.add(c.host);
+  return [...names].sort(natural);
 }
 
 // counts are the numbers of the summary line.
@@ -124,7 +133,7 @@ export function bulkPlan(images) {
 export function readView(search) {
   const p = new URLSearchParams(search);
   const status = p.get('status') || 'all';
-  return { status: filters.some((f) => f.value === status) ? status : 'all', q: p.get('q') || '' };
+  return { status: filters.some((f) => f.value === status) ? status : 'all', q: p.get('q') || '', host: p.get('host') || '' };
 }
 
 // writeView puts the filter and search in the page's address, so that a
@@ -133,8 +142,10 @@ export function writeView(view) {
   const p = new URLSearchParams(location.search);
   p.delete('status');
   p.delete('q');
+  p.delete('host');
   if (view.status !== 'all') p.set('status', view.status);
   if (view.q) p.set('q', view.q);
+  if (view.host) p.set('host', view.host);
   const s = p.toString();
   history.replaceState(history.state, '', location.pathname + (s ? '?' + s : '') + location.hash);
 }

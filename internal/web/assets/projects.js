@@ -5,7 +5,7 @@
 
 import { api, explain, failure } from './api.js';
 import { $, el } from './dom.js';
-import { state, busy } from './state.js';
+import { state, busy, named } from './state.js';
 import { renderContainer } from './row.js';
 import { fillProgress } from './progress.js';
 import { render } from './view.js';
@@ -51,7 +51,7 @@ export async function loadProjects() {
       if (res.status !== 401) showError(explain(res, 'load the projects'));
       return;
     }
-    projects = res.data || [];
+    projects = named(res.data);
     renderProjects();
   } catch (e) {
     showError(failure(e, 'load the projects'));

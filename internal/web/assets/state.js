@@ -14,7 +14,7 @@ export const state = {
   failed: new Set(),
   // What the list shows: a status filter and a search, both kept in the
   // page's address.
-  view: { status: 'all', q: '' },
+  view: { status: 'all', q: '', host: '' },
   // Which grouping is shown: 'image' or 'project' (projects.js).
   grouping: 'image',
 };
@@ -29,4 +29,16 @@ export function busy(name) {
   if (state.asked.has(name)) return true;
   const p = state.progress.get(name);
   return !!p && !isFinal(p.status);
+}
+
+// named writes each container's name as people see it when cutover
+// watches several engines: ENGINE/NAME, the name the page keys everything
+// by and the event stream uses.
+export function named(groups) {
+  for (const g of groups || []) {
+    for (const c of g.containers || []) {
+      if (c.host && !c.container_name.startsWith(c.host + '/')) c.container_name = c.host + '/' + c.container_name;
+    }
+  }
+  return groups || [];
 }

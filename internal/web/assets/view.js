@@ -3,7 +3,7 @@
 
 import { $, el, badge } from './dom.js';
 import { state, busy } from './state.js';
-import { sorted, matches, counts, bulkPlan } from './fleet.js';
+import { sorted, matches, counts, bulkPlan, hosts } from './fleet.js';
 import { actions, renderContainer, short } from './row.js';
 import { ago, stamp } from './time.js';
 
@@ -34,7 +34,8 @@ export function render() {
   $('groups').replaceChildren(...cards);
   $('empty').hidden = total > 0;
   $('no-match').hidden = total === 0 || shown > 0 || state.grouping !== 'image';
-  const filtered = view.status !== 'all' || view.q.trim() !== '';
+  renderHosts(view);
+  const filtered = view.status !== 'all' || view.q.trim() !== '' || !!view.host;
   $('shown').textContent = filtered && total > 0 ? `Showing ${shown} of ${total} container${total === 1 ? '' : 's'}.` : '';
   $('clear-view').hidden = !filtered;
   if ($('filter').value !== view.status) $('filter').value = view.status;
@@ -43,6 +44,18 @@ export function render() {
     const again = document.querySelector(`[data-key="${CSS.escape(focused)}"]`);
     if (again && again !== document.activeElement) again.focus();
   }
+}
+
+// renderHosts offers one choice per engine when cutover watches several.
+function renderHosts(view) {
+  const names = hosts(state.images);
+  const select = $('host-filter');
+  select.closest('label').hidden = names.length < 2;
+  const want = ['', ...names].join('\n');
+  if ([...select.options].map((o) => o.value).join('\n') !== want) {
+    select.replaceChildren(el('option', { value: '', text: 'All engines' }), ...names.map((h) => el('option', { value: h, text: h })));
+  }
+  if (select.value !== view.host) select.value = view.host;
 }
 
 // renderSummary writes the counts, each a shortcut to its filter, and the

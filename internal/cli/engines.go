@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/httpapi"
+)
+
+// changes signals whenever containers change on any engine.
+func (a *app) changes(ctx context.Context) <-chan struct{} {
+	if len(a.members) == 1 {
+		return a.rt.Changes(ctx)
+	}
+	out := make(chan struct{}, 1)
+	for _, m := range a.members {
+		in := m.rt.Changes(ctx)
+		go func() {
+			for range in {
+				select {
+				case out <- struct{}{}:
+				default: // one signal pending is enough
+				}
+			}
+		}()
+	}
+	return out
+}
+
+// enginePings answers /health for every engine, all asked at once.
+type enginePings struct{ a *app }
+
+func (p enginePings) PingEach(ctx context.Context) []httpapi.EngineAnswer {
+	out := make([]httpapi.EngineAnswer, len(p.a.members))
+	done := make(chan struct{})
+	for i, m := range p.a.members {
+		go func() {
+			out[i] = httpapi.EngineAnswer{Host: m.spec.name, Err: m.rt.Ping(ctx)}
+			done <- struct{}{}
+		}()
+	}
+	for range p.a.members {
+		<-done
+	}
+	return out
+}
+
+// downEngines is the error of a command that went over several engines
+// when some did not answer: the others' results are printed, and the exit
+// code says not every engine was seen.
+func downEngines(hosts []engine.HostState) error {
+	var down []string
+	for _, h := range hosts {
+		if h.Err != nil {
+			down = append(down, fmt.Sprintf("engine %s: %s", h.Host, firstLine(h.Err.Error())))
+		}
+	}
+	if len(down) == 0 {
+		return nil
+	}
+	return &ExitError{Code: ExitUnreachable, Err: errors.New("not every engine answered: " + strings.Join(down, "; "))}
+}

@@ -1,0 +1,152 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/testenv"
+)
+
+// TestIntegrationManyEngines watches two private engines from one cutover:
+// a, reached on its socket, and b, reached over TCP with TLS and the client
+// certificates in b's directory under --cert-path. Both run a container of
+// the same name. Each is listed under its engine, a deploy of the shared
+// name must say which engine, /v1/update?host= limits a pass to one engine,
+// and once b stops, a is still checked and updated while /health and the
+// pass say b does not answer.
+func TestIntegrationManyEngines(t *testing.T) {
+	testenv.RequireRegistries(t)
+	a := testenv.NewPrivateEngine(t)
+	b := testenv.NewPrivateEngine(t, testenv.WithTLS())
+	t.Parallel()
+
+	ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
+	shared, onlyA, onlyB := testenv.Name(t, "web"), testenv.Name(t, "only-a"), testenv.Name(t, "only-b")
+	v1 := map[*testenv.PrivateEngine]string{}
+	for _, e := range []*testenv.PrivateEngine{a, b} {
+		e.Docker(t, "pull", "-q", ref)
+		v1[e] = e.Docker(t, "image", "inspect", "--format", "{{.Id}}", ref)
+		e.Docker(t, "run", "-d", "--name", shared, ref)
+	}
+	a.Docker(t, "run", "-d", "--name", onlyA, ref)
+	b.Docker(t, "run", "-d", "--name", onlyB, ref)
+	pushV2(testenv.ImageSpec{})
+
+	certs := t.TempDir()
+	copyDir(t, b.CertDir, filepath.Join(certs, "b"))
+	hosts := []string{"--host", "a=" + a.Host, "--host", "b=" + b.TLSHost, "--cert-path", certs}
+	imageOf := func(e *testenv.PrivateEngine, name string) string {
+		return e.Docker(t, "inspect", "--format", "{{.Image}}", name)
+	}
+
+	// check: every container under its engine's name, all outdated.
+	r := cutover(t, append(hosts, "check", "--json")...)
+	if r.code != 0 {
+		t.Fatalf("cutover check over two engines: exit %d\n%s", r.code, r.stderr)
+	}
+	var gs []group
+	if err := json.Unmarshal([]byte(r.stdout), &gs); err != nil {
+		t.Fatalf("check --json: %v\n%s", err, r.stdout)
+	}
+	for _, n := range []string{"a/" + shared, "b/" + shared, "a/" + onlyA, "b/" + onlyB} {
+		if _, c := findContainer(t, gs, n); c.Status != "outdated" {
+			t.Errorf("check: %s is %q, want outdated", n, c.Status)
+		}
+	}
+
+	data := t.TempDir()
+	d := startServe(t, data, append(hosts, "--http-api-update", "--http-api-periodic-polls")...)
+	base := "http://" + d.addr
+	raw, err := os.ReadFile(filepath.Join(data, "api_key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(raw))
+
+	if code, body := call(t, "GET", base+"/health", "", "", ""); code != 200 || body != "a: ok\nb: ok\n" {
+		t.Errorf("GET /health with both engines up: %d %q, want 200 \"a: ok\\nb: ok\\n\"", code, body)
+	}
+	waitFor(t, "/api/images listing both engines' containers", time.Minute, func() bool {
+		_, body := call(t, "GET", base+"/api/images", "Bearer "+key, "", "")
+		return strings.Count(body, `"container_name":"`+shared+`"`) == 2 && strings.Contains(body, `"host":"b"`)
+	})
+
+	// The shared name without an engine: refused, nothing changed.
+	body := `{"container":"` + shared + `","image":"` + ref + `"}`
+	code, answer := call(t, "POST", base+"/update", key, "application/json", body)
+	if code != 400 || !strings.Contains(answer, "a/"+shared+" or b/"+shared) {
+		t.Errorf("POST /update %s: %d %s, want 400 naming a/%s or b/%s", body, code, answer, shared, shared)
+	}
+	for _, e := range []*testenv.PrivateEngine{a, b} {
+		if got := imageOf(e, shared); got != v1[e] {
+			t.Errorf("after the refused deploy, %s on engine %s runs %s, want v1 %s", shared, e.Name, got, v1[e])
+		}
+	}
+	// With "host": only that engine's container moves.
+	body = `{"container":"` + shared + `","image":"` + ref + `","host":"b"}`
+	if code, answer := call(t, "POST", base+"/update", key, "application/json", body); code != 200 {
+		t.Fatalf("POST /update %s: %d %s, want 200", body, code, answer)
+	}
+	if imageOf(b, shared) == v1[b] || imageOf(a, shared) != v1[a] {
+		t.Errorf("deploy to host b: b's %s on %s, a's on %s; want b's moved off v1 and a's on v1 %s", shared, imageOf(b, shared), imageOf(a, shared), v1[a])
+	}
+
+	// ?host= names an engine cutover watches, and limits the pass to it.
+	if code, answer := call(t, "POST", base+"/v1/update?host=c", "Bearer "+key, "", ""); code != 400 || !strings.Contains(answer, "the engines are a, b") {
+		t.Errorf("POST /v1/update?host=c: %d %s, want 400 naming the engines a, b", code, answer)
+	}
+	code, answer = call(t, "POST", base+"/v1/update?host=a", "Bearer "+key, "", "")
+	if code != 200 {
+		t.Fatalf("POST /v1/update?host=a: %d %s", code, answer)
+	}
+	if !strings.Contains(answer, `"name":"a/`+onlyA+`"`) || strings.Contains(answer, `"b/`) {
+		t.Errorf("POST /v1/update?host=a: %s, want a's containers only", answer)
+	}
+	if imageOf(a, onlyA) == v1[a] || imageOf(b, onlyB) != v1[b] {
+		t.Errorf("after ?host=a: a/%s on %s, b/%s on %s; want a's updated and b's left on v1", onlyA, imageOf(a, onlyA), onlyB, imageOf(b, onlyB))
+	}
+
+	// Engine b goes away: a is still served, and b's state is said.
+	b.Stop(t)
+	code, answer = call(t, "GET", base+"/health", "", "", "")
+	if code != 200 || !strings.HasPrefix(answer, "a: ok\nb: unreachable: ") {
+		t.Errorf("GET /health with b stopped: %d %q, want 200, a ok and b unreachable", code, answer)
+	}
+	code, answer = call(t, "POST", base+"/v1/update", "Bearer "+key, "", "")
+	if code != 200 || !strings.Contains(answer, "engine b") {
+		t.Errorf("POST /v1/update with b stopped: %d %s, want 200 with a failure naming engine b", code, answer)
+	}
+	r = cutover(t, append(hosts, "check")...)
+	if r.code != 2 || !strings.Contains(r.stdout, "a/"+shared) || !strings.Contains(r.stderr, "engine b") {
+		t.Errorf("cutover check with b stopped: exit %d, want 2 with a's containers listed and engine b named", r.code)
+	}
+	if got := a.Names(t, shared); !slices.Equal(got, []string{shared}) {
+		t.Errorf("engine a: containers named like %s: %v, want exactly one", shared, got)
+	}
+}
+
+// copyDir copies the files of dir into a new directory to.
+func copyDir(t *testing.T, dir, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
