@@ -8,6 +8,7 @@ import (
 
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/metrics"
 )
 
 // changes signals whenever containers change on any engine.
@@ -62,4 +63,14 @@ func downEngines(hosts []engine.HostState) error {
 		return nil
 	}
 	return &ExitError{Code: ExitUnreachable, Err: errors.New("not every engine answered: " + strings.Join(down, "; "))}
+}
+
+// engineStates is what each engine answered the last time it was asked,
+// for cutover_engine_up: an engine never asked yet counts as up.
+func (a *app) engineStates() []metrics.EngineState {
+	var out []metrics.EngineState
+	for _, s := range a.fleet.States() {
+		out = append(out, metrics.EngineState{Host: s.Host, Up: s.Err == nil})
+	}
+	return out
 }

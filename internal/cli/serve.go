@@ -105,6 +105,10 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return err
 	}
 	defer a.Close()
+	if !a.fleet.Several() {
+		met.NameEngine(a.fleet.Names()[0])
+	}
+	met.WatchEngines(a.engineStates)
 	a.reapHandOver(ctx)
 	// Before anything else: a swap an earlier run left half done.
 	if err := a.recoverSwaps(ctx); err != nil {

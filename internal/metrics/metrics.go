@@ -5,6 +5,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,9 +23,12 @@ type Metrics struct {
 	failed           prometheus.Gauge
 	scans            prometheus.Counter
 	skippedScans     prometheus.CounterFunc
-	updateDuration   prometheus.Histogram
-	rollbacks        prometheus.Counter
+	updateDuration   *prometheus.HistogramVec
+	rollbacks        *prometheus.CounterVec
 	registryRequests prometheus.Counter
+	// lone names the engine when cutover watches one: its updates carry
+	// no engine's name of their own.
+	lone atomic.Pointer[string]
 }
 
 // New registers the collectors. skippedScans reports triggers that were
@@ -36,8 +40,9 @@ func New(skippedScans func() float64) *Metrics {
 	m.failed = prometheus.NewGauge(prometheus.GaugeOpts{Name: "watchtower_containers_failed", Help: "Containers whose update failed in the last pass."})
 	m.scans = prometheus.NewCounter(prometheus.CounterOpts{Name: "watchtower_scans_total", Help: "Passes run."})
 	m.skippedScans = prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "watchtower_scans_skipped", Help: "Triggers that joined a pass already queued, rather than running one of their own."}, skippedScans)
-	m.updateDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cutover_update_duration_seconds", Help: "Time one container's update took, pull excluded.", Buckets: []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120}})
-	m.rollbacks = prometheus.NewCounter(prometheus.CounterOpts{Name: "cutover_rollbacks_total", Help: "Updates rolled back to the old container."})
+	// host names the engine the container runs on (see NameEngine).
+	m.updateDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cutover_update_duration_seconds", Help: "Time one container's update took, pull excluded.", Buckets: []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120}}, []string{"host"})
+	m.rollbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cutover_rollbacks_total", Help: "Updates rolled back to the old container."}, []string{"host"})
 	m.registryRequests = prometheus.NewCounter(prometheus.CounterOpts{Name: "cutover_registry_requests_total", Help: "HTTP requests sent to registries."})
 	m.reg.MustRegister(m.scanned, m.updated, m.failed, m.scans, m.skippedScans, m.updateDuration, m.rollbacks, m.registryRequests)
 	// Watchtower served the default registry, whose Go and process
@@ -62,15 +67,30 @@ func (m *Metrics) PassFinished(_ context.Context, r daemon.Report, _ engine.Repo
 	m.failed.Set(float64(r.Failed))
 }
 
+// NameEngine names the one engine cutover watches, for the host label of
+// its updates; among several, each update names its engine.
+func (m *Metrics) NameEngine(name string) { m.lone.Store(&name) }
+
+// hostOf is the host label of an update.
+func (m *Metrics) hostOf(o engine.Outcome) string {
+	if o.Host != "" {
+		return o.Host
+	}
+	if p := m.lone.Load(); p != nil {
+		return *p
+	}
+	return engine.LocalHost
+}
+
 // UpdateFinished counts one update's end, whichever surface asked for it
 // (engine.Options.Finished): rollbacks and durations of deploys and the
 // dashboard's updates count as a pass's do.
 func (m *Metrics) UpdateFinished(o engine.Outcome) {
 	switch o.Result {
 	case engine.ResultUpdated:
-		m.updateDuration.Observe(o.Duration.Seconds())
+		m.updateDuration.WithLabelValues(m.hostOf(o)).Observe(o.Duration.Seconds())
 	case engine.ResultRolledBack:
-		m.rollbacks.Inc()
+		m.rollbacks.WithLabelValues(m.hostOf(o)).Inc()
 	}
 }
 
@@ -83,14 +103,45 @@ func updatedOrStale(r daemon.Report) int {
 	for _, o := range r.Outcomes {
 		switch o.Result {
 		case engine.ResultUpdated, engine.ResultFailed, engine.ResultRolledBack:
-			tried[o.Container] = true
+			tried[o.FullName()] = true
 		}
 	}
 	n := r.Updated
 	for _, c := range r.Stale {
-		if !tried[c.Container.Name] {
+		if !tried[c.Container.FullName()] {
 			n++
 		}
 	}
 	return n
+}
+
+// EngineState is what cutover last heard from one engine.
+type EngineState struct {
+	Host string
+	Up   bool
+}
+
+// WatchEngines adds cutover_engine_up, one series per engine with its
+// name as the host label: 1 when it answered the last time it was asked, 0
+// when it did not. states is read at every scrape.
+func (m *Metrics) WatchEngines(states func() []EngineState) {
+	m.reg.MustRegister(engineUp{states: states, desc: prometheus.NewDesc("cutover_engine_up",
+		"Whether the engine answered the last time cutover asked it (1) or not (0).", []string{"host"}, nil)})
+}
+
+type engineUp struct {
+	states func() []EngineState
+	desc   *prometheus.Desc
+}
+
+func (e engineUp) Describe(ch chan<- *prometheus.Desc) { ch <- e.desc }
+
+func (e engineUp) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range e.states() {
+		v := 0.0
+		if s.Up {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(e.desc, prometheus.GaugeValue, v, s.Host)
+	}
 }

@@ -75,9 +75,33 @@ func TestUpdatesCountFromEverySurface(t *testing.T) {
 	m.UpdateFinished(engine.Outcome{Container: "from-the-dashboard", Result: engine.ResultUpdated, Duration: 3 * time.Second})
 	m.UpdateFinished(engine.Outcome{Container: "skipped", Result: engine.ResultSkipped})
 	got := scrape(t, m)
-	for _, want := range []string{"cutover_rollbacks_total 1", "cutover_update_duration_seconds_count 1", "cutover_update_duration_seconds_sum 3"} {
+	for _, want := range []string{`cutover_rollbacks_total{host="local"} 1`, `cutover_update_duration_seconds_count{host="local"} 1`, `cutover_update_duration_seconds_sum{host="local"} 3`} {
 		if !strings.Contains(got, "\n"+want+"\n") {
 			t.Errorf("metrics: want a line %q in\n%s", want, got)
 		}
+	}
+}
+
+// Among several engines each update counts under its engine's name, and
+// cutover_engine_up says which engines answered; a lone engine's updates
+// carry the name it was given.
+func TestMetricsNameTheEngine(t *testing.T) {
+	m := New(func() float64 { return 0 })
+	m.WatchEngines(func() []EngineState { return []EngineState{{Host: "web1", Up: true}, {Host: "web2", Up: false}} })
+	m.UpdateFinished(engine.Outcome{Host: "web1", Container: "app", Result: engine.ResultRolledBack})
+	m.UpdateFinished(engine.Outcome{Host: "web2", Container: "app", Result: engine.ResultUpdated, Duration: time.Second})
+	got := scrape(t, m)
+	for _, want := range []string{`cutover_rollbacks_total{host="web1"} 1`, `cutover_update_duration_seconds_count{host="web2"} 1`,
+		`cutover_engine_up{host="web1"} 1`, `cutover_engine_up{host="web2"} 0`} {
+		if !strings.Contains(got, "\n"+want+"\n") {
+			t.Errorf("metrics: want a line %q in\n%s", want, got)
+		}
+	}
+
+	lone := New(func() float64 { return 0 })
+	lone.NameEngine("nas")
+	lone.UpdateFinished(engine.Outcome{Container: "app", Result: engine.ResultRolledBack})
+	if got := scrape(t, lone); !strings.Contains(got, "\n"+`cutover_rollbacks_total{host="nas"} 1`+"\n") {
+		t.Errorf("metrics of the one engine named nas: want its rollback under host nas in\n%s", got)
 	}
 }
