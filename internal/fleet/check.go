@@ -56,6 +56,13 @@ func (f *Fleet) Check(ctx context.Context, opts engine.CheckOptions) (engine.Rep
 		asked[i] = true
 		reports[i], errs[i] = m.Engine.Check(ctx, o)
 	})
+	for i, err := range errs {
+		if len(opts.Names) > 0 && engine.IsNotFound(err) {
+			// A container named on an engine that answered without it is
+			// the request's fault, not the engine's.
+			return engine.Report{}, f.wrap(f.members[i], err)
+		}
+	}
 	return f.merge(reports, errs, asked)
 }
 

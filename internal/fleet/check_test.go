@@ -74,13 +74,14 @@ func TestCheckResolvesNames(t *testing.T) {
 			wantErr: `no engine named "c": the engines are a, b`, errIs: engine.ErrInvalid},
 		{name: "bare name on no engine", names: []string{"nope"},
 			wantErr: "no running container named nope on any engine: not found", errIs: engine.ErrNotFound},
+		{name: "engine without that name", names: []string{"a/nope", "b/web"}, errIs: engine.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, twoEngines, []string{"a", "b"}, nil)
 			report, err := w.fleet.Check(context.Background(), engine.CheckOptions{Names: tt.names})
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr || !errors.Is(err, tt.errIs) {
+			if tt.errIs != nil {
+				if err == nil || (tt.wantErr != "" && err.Error() != tt.wantErr) || !errors.Is(err, tt.errIs) {
 					t.Fatalf("Check %q: got error %v, want %q (%v)", tt.names, err, tt.wantErr, tt.errIs)
 				}
 				return
