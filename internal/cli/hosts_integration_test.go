@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -149,4 +151,74 @@ func copyDir(t *testing.T, dir, to string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestIntegrationEngineStopsMidPass stops one of two engines while an
+// update over both has a swap in its health gate on each: the other
+// engine's update finishes, the stopped one's is reported failed under its
+// name, and once it is back, recovery puts its container back exactly once.
+func TestIntegrationEngineStopsMidPass(t *testing.T) {
+	testenv.RequireRegistries(t)
+	a := testenv.NewPrivateEngine(t)
+	b := testenv.NewPrivateEngine(t)
+	t.Parallel()
+
+	ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
+	name := testenv.Name(t, "midpass")
+	v1 := map[*testenv.PrivateEngine]string{}
+	for _, e := range []*testenv.PrivateEngine{a, b} {
+		e.Docker(t, "pull", "-q", ref)
+		v1[e] = e.Docker(t, "image", "inspect", "--format", "{{.Id}}", ref)
+		e.Docker(t, "run", "-d", "--name", name, "--restart", "unless-stopped", ref)
+	}
+	pushV2(testenv.ImageSpec{})
+
+	data := t.TempDir()
+	hosts := []string{"--data-dir", data, "--host", "a=" + a.Host, "--host", "b=" + b.Host}
+	// v2 has no healthcheck: the gate is the grace period, long enough to
+	// stop b while its swap waits in it.
+	cmd := exec.Command(binary(t), append(hosts, "--health-grace", "8s", "update")...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for !slices.Contains(b.Names(t, name), name+"-cutover-old") {
+		select {
+		case err := <-exited:
+			t.Fatalf("cutover update ended (%v) before b's swap reached its health gate:\n%s", err, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	b.Stop(t)
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("cutover update still running 3 minutes after engine b stopped:\n%s", out.String())
+	}
+	t.Logf("cutover update while engine b went away (%v):\n%s", err, out.String())
+	if !strings.Contains(out.String(), "updated a/"+name) {
+		t.Errorf("the update over a and b: a/%s not updated while b stopped", name)
+	}
+	if !strings.Contains(out.String(), "b/"+name+": failed") && !strings.Contains(out.String(), "b/"+name+": rolled back") {
+		t.Errorf("the update over a and b: b/%s not reported failed under its engine's name", name)
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("cutover update: %v, want exit code 1 for b's failed update", err)
+	}
+	if got := a.Names(t, name); !slices.Equal(got, []string{name}) || a.Docker(t, "inspect", "--format", "{{.Image}}", name) == v1[a] {
+		t.Errorf("engine a: containers named like %s: %v, want exactly one, off v1", name, got)
+	}
+
+	b.Start(t)
+	code, rec := runBinary(t, nil, append(hosts, "recover")...)
+	if code != 0 {
+		t.Fatalf("recover after engine b is back: exit %d\n%s", code, rec)
+	}
+	requireOnceOn(t, b, name, v1[b])
 }

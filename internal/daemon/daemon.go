@@ -273,27 +273,44 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 		r.Trigger = "schedule"
 	}
 	filtered, images := p.req.filtered(), p.req.Images
-	// A swap cut short (the engine restarted, say) is settled before anything
-	// else is looked at.
-	if _, err := d.eng.Recover(ctx); err != nil {
-		d.log.Warn("recovery of unfinished swaps incomplete", "err", err)
-	}
-	checked, err := d.eng.Check(ctx, engine.CheckOptions{
-		IncludeStopped: d.opts.Filter.IncludeStopped || d.opts.Filter.IncludeRestarting,
-		Admit: func(c engine.Container) bool {
-			return d.opts.Filter.Admits(c) && (!filtered || matchesImages(c, images)) &&
-				(len(p.req.Hosts) == 0 || slices.Contains(p.req.Hosts, c.Host))
+	apply := d.opts.Apply
+	apply.Force = apply.Force || p.req.Force
+	res := d.eng.Pass(ctx, engine.PassOptions{
+		// A swap cut short (the engine restarted, say) is settled before
+		// anything else is looked at.
+		Recover: true,
+		Check: engine.CheckOptions{
+			IncludeStopped: d.opts.Filter.IncludeStopped || d.opts.Filter.IncludeRestarting,
+			Admit: func(c engine.Container) bool {
+				return d.opts.Filter.Admits(c) && (!filtered || matchesImages(c, images)) &&
+					(len(p.req.Hosts) == 0 || slices.Contains(p.req.Hosts, c.Host))
+			},
+			// An atomic project's other members go along, whatever their image.
+			Watched: d.opts.Filter.Admits,
 		},
-		// An atomic project's other members go along, whatever their image.
-		Watched: d.opts.Filter.Admits,
-	})
-	if err != nil {
-		d.log.Error("check failed", "err", err)
+		Plan: engine.PlanOptions{
+			Periodic:            p.req.Scheduled,
+			MonitorOnly:         d.opts.MonitorOnly || (p.req.Scheduled && d.opts.CheckOnlyWhenScheduled),
+			LabelTakePrecedence: d.opts.LabelTakePrecedence,
+			NoPull:              d.opts.NoPull,
+			Force:               p.req.Force,
+			// A pass asked for by image names its containers: pinned ones
+			// among them are re-pinned, as Watchtower's ?image= updated them.
+			Repin: len(images) > 0,
+		},
+		Apply: apply,
+	}, d.sink)
+	if res.RecoverErr != nil {
+		d.log.Warn("recovery of unfinished swaps incomplete", "err", res.RecoverErr)
+	}
+	if res.Err != nil {
+		d.log.Error("check failed", "err", res.Err)
 		r.Finished = d.now()
 		r.Failed = 1
-		r.Outcomes = []engine.Outcome{{Result: engine.ResultFailed, Err: err}}
+		r.Outcomes = []engine.Outcome{{Result: engine.ResultFailed, Err: res.Err}}
 		return r
 	}
+	checked := res.Checked
 	for _, g := range checked.Groups {
 		for _, c := range g.Containers {
 			if c.Status == engine.StatusOutdated {
@@ -301,19 +318,7 @@ func (d *Daemon) pass(ctx context.Context, p *pass) Report {
 			}
 		}
 	}
-	plan := d.eng.Plan(checked, engine.PlanOptions{
-		Periodic:            p.req.Scheduled,
-		MonitorOnly:         d.opts.MonitorOnly || (p.req.Scheduled && d.opts.CheckOnlyWhenScheduled),
-		LabelTakePrecedence: d.opts.LabelTakePrecedence,
-		NoPull:              d.opts.NoPull,
-		Force:               p.req.Force,
-		// A pass asked for by image names its containers: pinned ones
-		// among them are re-pinned, as Watchtower's ?image= updated them.
-		Repin: len(images) > 0,
-	})
-	apply := d.opts.Apply
-	apply.Force = apply.Force || p.req.Force
-	r.Summary = d.eng.Apply(ctx, plan, apply, d.sink)
+	r.Summary = res.Summary
 	// Among several engines, one that could not be checked is a failure of
 	// the pass, naming it; the others' updates went ahead.
 	for _, h := range checked.Hosts {

@@ -19,4 +19,7 @@ type Engines interface {
 	Abandoned(ctx context.Context) bool
 	Skip(ctx context.Context, cs engine.ContainerStatus, by string) (engine.Hold, error)
 	Unskip(ctx context.Context, name string) error
+	// Pass recovers, checks, plans and applies: among several engines,
+	// each at its own pace.
+	Pass(ctx context.Context, opts engine.PassOptions, sink engine.Sink) engine.PassResult
 }

@@ -101,6 +101,37 @@ func addSummary(to *engine.Summary, s engine.Summary) {
 	to.Outcomes = append(to.Outcomes, s.Outcomes...)
 }
 
+// Pass runs a pass on every engine at once, each at its own pace: an
+// engine slow to answer, or that stops answering half way, holds back only
+// its own containers. Registry answers are shared among the engines for
+// the length of the pass. Checked merges the reports of the engines that
+// could be checked, its Hosts saying which could not and why; Err is set
+// only when none could. A pass selects containers with opts.Check.Admit:
+// names in opts.Check.Names are each engine's own.
+func (f *Fleet) Pass(ctx context.Context, opts engine.PassOptions, sink engine.Sink) engine.PassResult {
+	ctx = withMemo(ctx)
+	results := make([]engine.PassResult, len(f.members))
+	f.each(func(i int, m Member) {
+		results[i] = m.Engine.Pass(ctx, opts, sink)
+	})
+	reports := make([]engine.Report, len(f.members))
+	errs := make([]error, len(f.members))
+	var out engine.PassResult
+	var recovery []error
+	for i, r := range results {
+		reports[i], errs[i] = r.Checked, r.Err
+		if r.Err == nil {
+			addSummary(&out.Summary, r.Summary)
+		}
+		if r.RecoverErr != nil {
+			recovery = append(recovery, f.wrap(f.members[i], r.RecoverErr))
+		}
+	}
+	out.Checked, out.Err = f.merge(reports, errs, slicesOf(true, len(f.members)))
+	out.RecoverErr = errors.Join(recovery...)
+	return out
+}
+
 func slicesOf[T any](v T, n int) []T {
 	out := make([]T, n)
 	for i := range out {

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -108,4 +109,88 @@ func TestApplyOfOneEnginesPlan(t *testing.T) {
 		t.Errorf("images run (-want +got):\n%s", diff)
 	}
 	untouched(t, "a", w.engines["a"])
+}
+
+// An engine that hangs during a pass holds back only its own containers:
+// the other's are updated, and the pass's report says which engine did
+// not answer in time.
+func TestPassWithAHungEngine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The pass's context ends once a's update has ended, while b still
+	// hangs.
+	w := newWorld(t, twoEngines, []string{"a", "b"}, func(host string, o *engine.Options) {
+		if host == "a" {
+			var n int
+			var mu sync.Mutex
+			o.Finished = func(engine.Outcome) {
+				mu.Lock()
+				defer mu.Unlock()
+				if n++; n == 2 {
+					cancel()
+				}
+			}
+		}
+	})
+	held, release := w.engines["b"].holdCalls()
+	defer release()
+
+	res := w.fleet.Pass(ctx, engine.PassOptions{Plan: engine.PlanOptions{Periodic: true}}, nil)
+	select {
+	case <-held:
+	default:
+		t.Fatal("engine b was never asked, want it to hang")
+	}
+	if res.Err != nil {
+		t.Fatalf("Pass: got %v, want a's containers updated", res.Err)
+	}
+	want := []string{"a/cache updated", "a/web updated"}
+	if diff := cmp.Diff(want, outcomes(res.Summary)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if res.Summary.Updated != 2 || res.Summary.Failed != 0 {
+		t.Errorf("summary: got %d updated, %d failed, want 2, 0", res.Summary.Updated, res.Summary.Failed)
+	}
+	if got := fullNames(res.Checked); !slices.Equal(got, []string{"a/cache", "a/web"}) {
+		t.Errorf("checked: got %q, want a's containers", got)
+	}
+	for _, h := range res.Checked.Hosts {
+		if h.Host == "a" && h.Err != nil || h.Host == "b" && !errors.Is(h.Err, context.Canceled) {
+			t.Errorf("Checked.Hosts: engine %s: got %v, want a fine and b cut short by the end of the pass", h.Host, h.Err)
+		}
+	}
+	if diff := cmp.Diff([]string{"a/web=" + newImage, "b/web=" + oldImage}, images(w, "web")); diff != "" {
+		t.Errorf("images run (-want +got):\n%s", diff)
+	}
+}
+
+func TestPassWithEnginesDown(t *testing.T) {
+	refused := errors.New("connection refused")
+	t.Run("one", func(t *testing.T) {
+		w := newWorld(t, twoEngines, []string{"a", "b"}, nil)
+		w.engines["a"].setDown(refused)
+		res := w.fleet.Pass(context.Background(), engine.PassOptions{}, nil)
+		if res.Err != nil {
+			t.Fatalf("Pass: got %v, want b's containers updated", res.Err)
+		}
+		want := []string{"b/api updated", "b/web updated"}
+		if diff := cmp.Diff(want, outcomes(res.Summary)); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		if errs := hostErrors(res.Checked); errs["a"] != "connection refused" || errs["b"] != "" {
+			t.Errorf("Checked.Hosts: got %q, want a refused and b fine", errs)
+		}
+	})
+	t.Run("all", func(t *testing.T) {
+		w := newWorld(t, twoEngines, []string{"a", "b"}, nil)
+		w.engines["a"].setDown(refused)
+		w.engines["b"].setDown(refused)
+		res := w.fleet.Pass(context.Background(), engine.PassOptions{}, nil)
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "engine a: connection refused") || !strings.Contains(res.Err.Error(), "engine b: connection refused") {
+			t.Errorf("Pass: got error %v, want one naming both engines", res.Err)
+		}
+		if len(res.Summary.Outcomes) != 0 {
+			t.Errorf("outcomes: got %q, want none when no engine answered", outcomes(res.Summary))
+		}
+	})
 }
