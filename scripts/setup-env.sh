@@ -41,6 +41,8 @@ ensure_packages() {
 	command -v curl >/dev/null 2>&1 || missing+=(curl)
 	command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+	# ssh:// engines go through the ssh client, as with the Docker CLI.
+	command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 	if [ "$mode" = all ]; then
 		# runc builds with cgo.
 		command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)

@@ -55,9 +55,6 @@ func (g *globalOptions) hostSpecs() ([]hostSpec, error) {
 			return nil, fmt.Errorf("%s %q: engine name %q is given twice", source, e, s.name)
 		}
 		seen[s.name] = true
-		if strings.HasPrefix(s.addr, "ssh://") {
-			return nil, fmt.Errorf("%s %q: ssh:// engines are not supported; expose the engine over TCP with TLS (see docs/hosts.md)", source, e)
-		}
 		out = append(out, s)
 	}
 	return out, nil

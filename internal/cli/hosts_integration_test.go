@@ -222,3 +222,43 @@ func TestIntegrationEngineStopsMidPass(t *testing.T) {
 	}
 	requireOnceOn(t, b, name, v1[b])
 }
+
+// TestIntegrationEngineOverSSH reaches an engine as ssh://user@host/socket,
+// as the Docker CLI does: through the ssh program, which runs docker
+// system dial-stdio on the other side (here a test server that joins the
+// session to a private engine's socket). cutover checks and updates its
+// container through it.
+func TestIntegrationEngineOverSSH(t *testing.T) {
+	testenv.RequireRegistries(t)
+	e := testenv.NewPrivateEngine(t)
+	t.Parallel()
+	server := testenv.StartSSHEngines(t)
+
+	ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
+	name := testenv.Name(t, "ssh")
+	e.Docker(t, "pull", "-q", ref)
+	v1 := e.Docker(t, "image", "inspect", "--format", "{{.Id}}", ref)
+	e.Docker(t, "run", "-d", "--name", name, ref)
+	pushV2(testenv.ImageSpec{})
+
+	env := server.Env
+	host := "ssh://root@" + server.Addr + strings.TrimPrefix(e.Host, "unix://")
+	args := []string{"--data-dir", t.TempDir(), "--host", "far=" + host, "--health-grace", "1s"}
+	code, out := runBinary(t, env, append(args, "check", name)...)
+	if code != 0 || !strings.Contains(out, name) || !strings.Contains(out, "outdated") {
+		t.Fatalf("cutover check over %s: exit %d, want %s listed outdated:\n%s", host, code, name, out)
+	}
+	code, out = runBinary(t, env, append(args, "update", name)...)
+	if code != 0 || !strings.Contains(out, "1 updated") {
+		t.Fatalf("cutover update over %s: exit %d, want 1 updated:\n%s", host, code, out)
+	}
+	requireOnceOn(t, e, name, e.Docker(t, "image", "inspect", "--format", "{{.Id}}", ref))
+	if got := e.Docker(t, "inspect", "--format", "{{.Image}}", name); got == v1 {
+		t.Errorf("%s still runs v1 after the update over ssh", name)
+	}
+
+	code, out = runBinary(t, append(env, "PATH=/nonexistent"), append(args, "check", name)...)
+	if code != 2 || !strings.Contains(out, "no ssh program") {
+		t.Errorf("cutover check over ssh without an ssh program: exit %d, want 2 saying there is no ssh program:\n%s", code, out)
+	}
+}

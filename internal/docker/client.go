@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/cli/cli/connhelper"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/versions"
 
@@ -23,6 +26,10 @@ type Runtime struct {
 	// PullStall is how long a pull may go without a word from the engine
 	// before it is given up. Default 2 min.
 	PullStall time.Duration
+
+	// addr is the address the engine was given as, when the client's own
+	// is not it (an ssh:// engine).
+	addr string
 
 	mu      sync.Mutex
 	version string // negotiated API version, once known
@@ -70,7 +77,14 @@ func New(host string, options ...Option) (*Runtime, error) {
 		// The variable's version would win over a pinned one: leave it out.
 		opts = []client.Opt{client.WithTLSClientConfigFromEnv(), client.WithHostFromEnv(), client.WithAPIVersion(s.apiVersion)}
 	}
-	if host != "" {
+	switch {
+	case strings.HasPrefix(host, "ssh://"):
+		ssh, err := sshHelper(host)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, client.WithHost(ssh.Host), client.WithDialContext(ssh.Dialer))
+	case host != "":
 		opts = append(opts, client.WithHost(host))
 	}
 	dir := s.certDir
@@ -84,11 +98,21 @@ func New(host string, options ...Option) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	return &Runtime{cli: cli}, nil
+	rt := &Runtime{cli: cli}
+	if strings.HasPrefix(host, "ssh://") {
+		// The client's own address is a placeholder for the helper.
+		rt.addr = host
+	}
+	return rt, nil
 }
 
 // Host returns the address of the engine in use.
-func (r *Runtime) Host() string { return r.cli.DaemonHost() }
+func (r *Runtime) Host() string {
+	if r.addr != "" {
+		return r.addr
+	}
+	return r.cli.DaemonHost()
+}
 
 // Ping checks that the engine answers, and settles the API version.
 func (r *Runtime) Ping(ctx context.Context) error {
@@ -189,4 +213,20 @@ func notFound(kind, name string, err error) error {
 // isNotFound reports whether err says the object does not exist.
 func isNotFound(err error) bool {
 	return cerrdefs.IsNotFound(err) || errors.Is(err, engine.ErrNotFound)
+}
+
+// sshHelper reaches an ssh:// engine as the Docker CLI does: through the
+// ssh binary, running `docker system dial-stdio` on the remote host, with
+// the user's own ssh configuration (keys, known hosts, agent). The remote
+// host needs the docker CLI; a path in the address names its socket
+// (ssh://user@host/run/docker.sock).
+func sshHelper(host string) (*connhelper.ConnectionHelper, error) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		return nil, fmt.Errorf("engine %s: no ssh program on this machine (cutover's image has none): expose the engine over TCP with TLS instead, or run cutover where ssh is installed", host)
+	}
+	h, err := connhelper.GetConnectionHelperWithSSHOpts(host, []string{"-o", "BatchMode=yes"})
+	if err != nil {
+		return nil, fmt.Errorf("engine %s: %w", host, err)
+	}
+	return h, nil
 }
