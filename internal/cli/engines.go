@@ -74,3 +74,13 @@ func (a *app) engineStates() []metrics.EngineState {
 	}
 	return out
 }
+
+// EngineStates is what each engine answered the last time it was asked,
+// for the dashboard.
+func (a *app) EngineStates() []httpapi.EngineAnswer {
+	var out []httpapi.EngineAnswer
+	for _, s := range a.fleet.States() {
+		out = append(out, httpapi.EngineAnswer{Host: s.Host, Err: s.Err, At: s.At})
+	}
+	return out
+}

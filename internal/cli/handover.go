@@ -3,11 +3,16 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/internal/engine"
 )
+
+// handOverGrace is how long a self-update's one-shot container waits
+// before it stops the instance that started it.
+const handOverGrace = 2 * time.Second
 
 // newHandoverCmd is what a self-update's one-shot container runs: recreate
 // the instance that started it on the new image, like a deploy. It is not
@@ -27,6 +32,14 @@ func newHandoverCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			defer a.Close()
+			// The instance that handed over answers its caller first: that
+			// answer goes out through the engine's port proxy, which stops
+			// with the instance, and a loaded machine can be slow to send it.
+			select {
+			case <-cmd.Context().Done():
+				return cmd.Context().Err()
+			case <-time.After(handOverGrace):
+			}
 			out, err := a.engine.Deploy(cmd.Context(), engine.DeployRequest{Container: args[0], Image: args[1]}, nil)
 			if err != nil {
 				return err

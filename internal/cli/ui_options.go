@@ -94,6 +94,7 @@ func (o *uiOptions) dashboard(p dashboardParts) (*httpapi.Dashboard, error) {
 		History:    p.app.store,
 		Errors:     p.tracker,
 		Pruner:     p.app.rt,
+		Engines:    p.app,
 		PullBudget: ratelimit.New(nil, nil),
 		Closing:    p.closing,
 	}

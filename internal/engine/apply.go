@@ -66,6 +66,18 @@ type Summary struct {
 	Units []UnitOutcome
 }
 
+// Join adds the counts, outcomes and units of o, a summary of another
+// engine's part of a pass.
+func (s *Summary) Join(o Summary) {
+	s.Scanned += o.Scanned
+	s.Updated += o.Updated
+	s.Failed += o.Failed
+	s.Skipped += o.Skipped
+	s.Fresh += o.Fresh
+	s.Outcomes = append(s.Outcomes, o.Outcomes...)
+	s.Units = append(s.Units, o.Units...)
+}
+
 func (s *Summary) add(o Outcome) {
 	s.Outcomes = append(s.Outcomes, o)
 	switch o.Result {
@@ -87,6 +99,11 @@ func (e *Engine) Apply(ctx context.Context, plan Plan, opts ApplyOptions, sink S
 	sum := e.apply(ctx, plan, opts, e.hostedSink(sink))
 	for i := range sum.Outcomes {
 		sum.Outcomes[i].Host = e.opts.Host
+	}
+	for _, u := range sum.Units {
+		for i := range u.Members {
+			u.Members[i].Host = e.opts.Host
+		}
 	}
 	return sum
 }

@@ -54,7 +54,7 @@ func (f *Fleet) Apply(ctx context.Context, plan engine.Plan, opts engine.ApplyOp
 	})
 	var out engine.Summary
 	for _, s := range sums {
-		addSummary(&out, s)
+		out.Join(s)
 	}
 	return out
 }
@@ -92,15 +92,6 @@ func (f *Fleet) split(plan engine.Plan) []engine.Plan {
 	return parts
 }
 
-func addSummary(to *engine.Summary, s engine.Summary) {
-	to.Scanned += s.Scanned
-	to.Updated += s.Updated
-	to.Failed += s.Failed
-	to.Skipped += s.Skipped
-	to.Fresh += s.Fresh
-	to.Outcomes = append(to.Outcomes, s.Outcomes...)
-}
-
 // Pass runs a pass on every engine at once, each at its own pace: an
 // engine slow to answer, or that stops answering half way, holds back only
 // its own containers. Registry answers are shared among the engines for
@@ -121,7 +112,7 @@ func (f *Fleet) Pass(ctx context.Context, opts engine.PassOptions, sink engine.S
 	for i, r := range results {
 		reports[i], errs[i] = r.Checked, r.Err
 		if r.Err == nil {
-			addSummary(&out.Summary, r.Summary)
+			out.Summary.Join(r.Summary)
 		}
 		if r.RecoverErr != nil {
 			recovery = append(recovery, f.wrap(f.members[i], r.RecoverErr))

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +83,11 @@ type PullBudget interface {
 	Budget(ctx context.Context) ratelimit.Budget
 }
 
+// EngineStates tells what each engine cutover watches answered last.
+type EngineStates interface {
+	EngineStates() []EngineAnswer
+}
+
 // Dashboard is what the dashboard API and web UI call. Statuses, Progress,
 // Updater, Toggles and AutoUpdate are required; the others turn their
 // endpoint off when nil.
@@ -101,7 +107,10 @@ type Dashboard struct {
 	Errors     LastErrors
 	Pruner     Pruner
 	PullBudget PullBudget
-	Auth       DashboardAuth
+	// Engines, when set, serves GET /api/hosts: what each engine answered
+	// the last time cutover asked it.
+	Engines EngineStates
+	Auth    DashboardAuth
 	// Closing ends open event streams, so that a shutdown need not wait for
 	// browsers to go away.
 	Closing <-chan struct{}
@@ -156,6 +165,7 @@ func (s *Server) routeDashboard() {
 	s.mux.Handle("/api/history", d.private(d.history))
 	s.mux.Handle("/api/ratelimit", d.private(d.rateLimit))
 	s.mux.Handle("/api/prune", d.private(d.prune))
+	s.mux.Handle("/api/hosts", d.private(d.hosts))
 
 	ui := web.Handler()
 	s.mux.Handle("GET /{$}", ui)
@@ -261,4 +271,23 @@ func (d *dashboard) remember(cs ...engine.Container) {
 		d.renamed[c.ID] = recentID{name: c.FullName(), at: now}
 		d.renamed[engine.ShortID(c.ID)] = recentID{name: c.FullName(), at: now}
 	}
+}
+
+// pathSegments splits the request's path after prefix into its segments,
+// each unescaped: an escaped slash (%2F) stays inside its segment, as in
+// an ENGINE/NAME id.
+func pathSegments(r *http.Request, prefix string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), prefix)
+	if !ok {
+		return nil, false
+	}
+	parts := strings.Split(rest, "/")
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, false
+		}
+		parts[i] = u
+	}
+	return parts, true
 }

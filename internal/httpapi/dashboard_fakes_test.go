@@ -253,6 +253,8 @@ type envOptions struct {
 	noSkips bool
 	// trusted are the reverse proxies whose X-Forwarded-For is believed.
 	trusted []netip.Prefix
+	// engines answers GET /api/hosts.
+	engines httpapi.EngineStates
 }
 
 // deafTracker is a tracker whose subscribers never hear anything.
@@ -292,6 +294,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Pruner:     e.pruner,
 		PullBudget: fakeBudget{ratelimit.Budget{Known: true, Limit: 100, Remaining: 76, Window: 6 * time.Hour, Source: "203.0.113.7", Checked: time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC)}},
 		Closing:    closing,
+		Engines:    o.engines,
 	}
 	if o.authOff {
 		dash.Auth.Disabled = true

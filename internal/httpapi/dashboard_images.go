@@ -167,11 +167,12 @@ func (d *dashboard) renderImages(rep engine.Report) []byte {
 
 // imageAction is /api/images/{id}/{action}.
 func (d *dashboard) imageAction(w http.ResponseWriter, r *http.Request) {
-	id, action, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/api/images/"), "/")
-	if !ok || id == "" || action == "" || strings.Contains(action, "/") {
+	parts, ok := pathSegments(r, "/api/images/")
+	if !ok || len(parts) != 2 || parts[0] == "" || parts[1] == "" {
 		textError(w, http.StatusBadRequest, "bad path: /api/images/{id}/{action}")
 		return
 	}
+	id, action := parts[0], parts[1]
 	switch action {
 	case "update":
 		if allow(w, r, http.MethodPost) {

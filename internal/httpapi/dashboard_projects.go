@@ -91,12 +91,14 @@ func (d *dashboard) projectGroups(r engine.Report) []projectJSON {
 // container of the project the dashboard lists, as a person asked; an
 // atomic project goes as one unit, forward or back.
 func (d *dashboard) projectAction(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.Path, "/api/projects/")
-	project, ok := strings.CutSuffix(rest, "/update")
-	if !ok || project == "" || strings.Contains(project, "/") {
+	// A project of one engine among several is ENGINE/PROJECT, its slash
+	// escaped in the path.
+	parts, ok := pathSegments(r, "/api/projects/")
+	if !ok || len(parts) != 2 || parts[0] == "" || parts[1] != "update" || strings.Count(parts[0], "/") > 1 {
 		textError(w, http.StatusBadRequest, "bad path: /api/projects/{project}/update")
 		return
 	}
+	project := parts[0]
 	if !allow(w, r, http.MethodPost) {
 		return
 	}

@@ -29,10 +29,12 @@ type EnginePinger interface {
 	PingEach(ctx context.Context) []EngineAnswer
 }
 
-// EngineAnswer is whether one engine answered: Err nil when it did.
+// EngineAnswer is whether one engine answered: Err nil when it did; At
+// is when it was asked, zero when it never was.
 type EngineAnswer struct {
 	Host string
 	Err  error
+	At   time.Time
 }
 
 // Pinger tells whether the container engine answers.

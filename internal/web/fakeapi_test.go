@@ -27,6 +27,9 @@ type fakeAPI struct {
 	// refuses one when the offer went away meanwhile.
 	noOffer string
 	sent    atomic.Int64 // images events sent
+	// hosts is what GET /api/hosts answers: none for cutover watching one
+	// engine as an older cutover answers (404).
+	hosts []map[string]any
 }
 
 type fakeGroup struct {
@@ -50,6 +53,9 @@ func (f *fakeAPI) start(t *testing.T) string {
 		writeJSON(w, f.snapshot())
 	})
 	mux.HandleFunc("GET /api/history", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, []any{}) })
+	if f.hosts != nil {
+		mux.HandleFunc("GET /api/hosts", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, f.hosts) })
+	}
 	mux.HandleFunc("GET /api/ratelimit", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"known": false, "reason": "not Docker Hub"})
 	})

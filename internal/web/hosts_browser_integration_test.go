@@ -15,7 +15,8 @@ import (
 // the same container name on both: each is listed as ENGINE/NAME, an
 // image's containers engine by engine, and the
 // engine filter shows one engine's alone and keeps the choice in the
-// page's address. With one engine the filter is not offered.
+// page's address, and a line says which engine does not answer. With
+// one engine neither the filter nor that line is shown.
 func TestIntegrationBrowserEngines(t *testing.T) {
 	t.Parallel()
 	browser := testenv.RequireTool(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -26,6 +27,9 @@ func TestIntegrationBrowserEngines(t *testing.T) {
 			container("bbbbbbbbbb01", "web", d2, "uptodate", map[string]any{"host": "web2", "state": "running"}),
 			container("bbbbbbbbbb02", "cache", d2, "uptodate", map[string]any{"host": "web2", "state": "running"}),
 		}},
+	}, hosts: []map[string]any{
+		{"host": "web1", "up": true, "checked_at": "2026-01-02T03:04:05Z"},
+		{"host": "web2", "up": false, "error": "connection refused"},
 	}}
 	base := api.start(t)
 	row := func(name string) string { return fmt.Sprintf(`li.container[data-name=%q]`, name) }
@@ -33,6 +37,10 @@ func TestIntegrationBrowserEngines(t *testing.T) {
 
 	if got, want := names(t, tab), []string{"web1/web", "web2/cache", "web2/web"}; !slices.Equal(got, want) {
 		t.Errorf("containers listed: got %v, want %v", got, want)
+	}
+	must(t, "see the engines line", chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS(`#engines .engine[data-host="web2"][data-up="false"]`))))
+	if got, want := textOf(t, tab, "#engines"), "Engines: web1 · web2 unreachable: connection refused"; got != want {
+		t.Errorf("engines line: got %q, want %q", got, want)
 	}
 	must(t, "see the engine filter", chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS("#host-filter"))))
 	evalJS[bool](t, tab, `(() => { const s = document.querySelector('#host-filter'); s.value = 'web2'; return s.dispatchEvent(new Event('change')); })()`)
@@ -50,5 +58,8 @@ func TestIntegrationBrowserEngines(t *testing.T) {
 	tab = openPage(t, browser, 1280, 900, one.start(t)+"/", chromedp.WaitVisible(chromedp.CSS(row("web-1"))))
 	if hidden := evalJS[bool](t, tab, `document.getElementById('host-filter').closest('label').hidden`); !hidden {
 		t.Errorf("with one engine, the engine filter is offered; want it hidden")
+	}
+	if hidden := evalJS[bool](t, tab, `document.getElementById('engines').hidden`); !hidden {
+		t.Errorf("with one engine, the engines line is shown; want it hidden")
 	}
 }

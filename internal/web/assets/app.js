@@ -38,6 +38,7 @@ async function start() {
     connectEvents();
     loadHistory();
     loadRateLimit();
+    loadEngines();
   } catch (e) {
     $('loading').textContent = failure(e, 'load the dashboard');
   }
@@ -115,6 +116,7 @@ function connectEvents() {
     state.images = images;
     render();
     loadProjects();
+    loadEngines();
   });
   es.addEventListener('progress', (ev) => {
     const p = JSON.parse(ev.data);
@@ -225,6 +227,23 @@ async function loadHistory() {
     return;
   }
   box.replaceChildren(historyTable(res.data || []));
+}
+
+// loadEngines says, when cutover watches several engines, which answered
+// the last time they were asked and which did not, and why.
+async function loadEngines() {
+  const out = $('engines');
+  try {
+    const res = await api('GET', '/api/hosts');
+    const hosts = res.ok && Array.isArray(res.data) ? res.data : [];
+    out.hidden = hosts.length < 2;
+    out.replaceChildren('Engines: ', ...hosts.flatMap((h, i) => [
+      i > 0 ? ' · ' : '',
+      el('span', { class: 'engine', 'data-host': h.host, 'data-up': String(h.up), title: h.error || '', text: h.up ? h.host : `${h.host} unreachable${h.error ? ': ' + h.error : ''}` }),
+    ]));
+  } catch (e) {
+    out.hidden = true;
+  }
 }
 
 async function loadRateLimit() {
