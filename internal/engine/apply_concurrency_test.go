@@ -185,3 +185,85 @@ func TestSwapWaitingForItsTurnCanBeCancelled(t *testing.T) {
 		t.Errorf("app after the cancelled swap: got %+v, want the old container running", c)
 	}
 }
+
+// outageRuntime counts the containers down at once: from the stop of the
+// copy that serves a name to the start of the copy that serves it next,
+// whether that is a swap's new container or, on rollback, the old one
+// again. Stops are slow, so that outages which are not kept apart overlap.
+type outageRuntime struct {
+	*fakeRuntime
+	mu             sync.Mutex
+	down           map[string]bool // by name, without cutover's suffixes
+	now, maxAtOnce int
+}
+
+func baseName(n string) string {
+	for _, s := range []string{AsideSuffix, NewSuffix, RetiredSuffix} {
+		n = strings.TrimSuffix(n, s)
+	}
+	return n
+}
+
+func (o *outageRuntime) nameOf(id string) string {
+	o.fakeRuntime.mu.Lock()
+	defer o.fakeRuntime.mu.Unlock()
+	if c := o.fakeRuntime.containers[id]; c != nil {
+		return baseName(c.Name)
+	}
+	return ""
+}
+
+func (o *outageRuntime) Stop(ctx context.Context, id, signal string, timeout time.Duration) error {
+	name := o.nameOf(id)
+	o.mu.Lock()
+	if !o.down[name] {
+		o.down[name] = true
+		o.now++
+		o.maxAtOnce = max(o.maxAtOnce, o.now)
+	}
+	o.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	return o.fakeRuntime.Stop(ctx, id, signal, timeout)
+}
+
+func (o *outageRuntime) Start(ctx context.Context, id string) error {
+	err := o.fakeRuntime.Start(ctx, id)
+	name := o.nameOf(id)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.down[name] {
+		delete(o.down, name)
+		o.now--
+	}
+	return err
+}
+
+// A rollback's stop of the new container and start of the old one is an
+// outage too: with --concurrent-restarts 1, and every new container failing
+// its gate at once, still one container at most is down at a time.
+func TestRollbackOutagesTakeTheirTurn(t *testing.T) {
+	const n = 8
+	rt := &outageRuntime{fakeRuntime: newFakeRuntime(), down: map[string]bool{}}
+	rt.addImage("127.0.0.1:5000/app:latest", "sha256:img1", digestV1)
+	rt.serves["127.0.0.1:5000/app:latest"] = Image{ID: "sha256:img2", RepoDigests: []string{"127.0.0.1:5000/app@" + digestV2}}
+	// Running but unhealthy: a rollback stops it before starting the old one.
+	rt.startState["127.0.0.1:5000/app:latest"] = HealthState{State: StateRunning, Health: "unhealthy"}
+	reg := &fakeRegistry{digests: map[string]string{"127.0.0.1:5000/app:latest": digestV2}}
+	for i := range n {
+		rt.addContainer(Container{ID: fmt.Sprintf("c%015d", i), Name: fmt.Sprintf("app%d", i), Image: "127.0.0.1:5000/app", ImageID: "sha256:img1", State: StateRunning, HasHealthcheck: true})
+	}
+	e := New(rt, reg, nil, nil, Options{HealthGrace: 20 * time.Millisecond, HealthTimeout: time.Minute, ProbeInterval: time.Millisecond, Swaps: n, Outages: 1})
+	sum := update(t, e, ApplyOptions{})
+	if sum.Failed != n {
+		t.Fatalf("failed: got %d, want all %d rolled back (%+v)", sum.Failed, n, sum.Outcomes)
+	}
+	if rt.maxAtOnce != 1 {
+		t.Errorf("containers down at once: got %d, want 1", rt.maxAtOnce)
+	}
+	cs, _ := rt.Containers(context.Background(), true)
+	for _, c := range cs {
+		if c.ImageID != "sha256:img1" || !c.Running() || c.Name != baseName(c.Name) {
+			t.Errorf("container %s after the rollbacks: image %s, state %s; want sha256:img1 running under its name", c.Name, c.ImageID, c.State)
+		}
+	}
+}

@@ -226,6 +226,14 @@ func (e *Engine) keepNew(ctx context.Context, rec *SwapRecord, cp copies) error 
 // one is put back instead, as the last copy that can serve.
 func (e *Engine) restoreOld(ctx context.Context, rec *SwapRecord, cp copies) (verdict, error) {
 	old := cp.old
+	// From the new container's stop to the old one's start the container
+	// is down, as in a swap: that span takes its turn among the outages
+	// --concurrent-restarts allows.
+	leaveDown, err := enter(ctx, e.down)
+	if err != nil {
+		return 0, err
+	}
+	defer leaveDown()
 	if cp.hasNew {
 		// They share volumes: the new one stops the way the old one does.
 		if cp.new.Up() {
