@@ -84,3 +84,26 @@ func (a *app) EngineStates() []httpapi.EngineAnswer {
 	}
 	return out
 }
+
+// PruneDanglingImages prunes the dangling images of every engine: each
+// removed image is named ENGINE/ID among several. An engine that fails
+// its prune does not stop the others'; its error is returned with theirs.
+func (a *app) PruneDanglingImages(ctx context.Context) ([]string, uint64, error) {
+	if len(a.members) == 1 {
+		return a.rt.PruneDanglingImages(ctx)
+	}
+	var removed []string
+	var reclaimed uint64
+	var errs []error
+	for _, m := range a.members {
+		ids, n, err := m.rt.PruneDanglingImages(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("engine %s: %w", m.spec.name, err))
+		}
+		for _, id := range ids {
+			removed = append(removed, engine.FullName(m.spec.name, id))
+		}
+		reclaimed += n
+	}
+	return removed, reclaimed, errors.Join(errs...)
+}

@@ -93,7 +93,7 @@ func (o *uiOptions) dashboard(p dashboardParts) (*httpapi.Dashboard, error) {
 		},
 		History:    p.app.store,
 		Errors:     p.tracker,
-		Pruner:     p.app.rt,
+		Pruner:     p.app,
 		Engines:    p.app,
 		PullBudget: ratelimit.New(nil, nil),
 		Closing:    p.closing,
