@@ -26,7 +26,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 			defer a.Close()
 			report, err := a.fleet.Check(cmd.Context(), engine.CheckOptions{Names: names})
 			if err != nil {
-				return err
+				return a.checkFailed(err)
 			}
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), reportJSON(report)); err != nil {

@@ -107,3 +107,15 @@ func (a *app) PruneDanglingImages(ctx context.Context) ([]string, uint64, error)
 	}
 	return removed, reclaimed, errors.Join(errs...)
 }
+
+// checkFailed is the error of a check that failed: when no engine
+// answered, the exit code says the engines are unreachable, as it does for
+// one engine that does not answer at start.
+func (a *app) checkFailed(err error) error {
+	for _, s := range a.fleet.States() {
+		if s.Err == nil {
+			return err
+		}
+	}
+	return &ExitError{Code: ExitUnreachable, Err: err}
+}

@@ -36,7 +36,7 @@ func newUpdateCmd(g *globalOptions) *cobra.Command {
 			}
 			report, err := a.fleet.Check(ctx, engine.CheckOptions{Names: names})
 			if err != nil {
-				return err
+				return a.checkFailed(err)
 			}
 			plan := a.fleet.Plan(report, engine.PlanOptions{Explicit: len(names) > 0, Force: force})
 			if dryRun {

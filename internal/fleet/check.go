@@ -141,6 +141,7 @@ func (f *Fleet) list(ctx context.Context, all bool) ([][]engine.Container, []err
 	f.each(func(i int, m Member) {
 		lists[i], down[i] = m.Engine.Containers(ctx, all)
 	})
+	f.note(down)
 	return lists, down
 }
 
@@ -192,7 +193,6 @@ func (f *Fleet) Containers(ctx context.Context, all bool) ([]engine.Container, e
 		}
 		out = append(out, lists[i]...)
 	}
-	f.note(down)
 	if len(failed) == len(f.members) {
 		return nil, errors.Join(failed...)
 	}

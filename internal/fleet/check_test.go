@@ -155,6 +155,12 @@ func TestCheckWithAnEngineDown(t *testing.T) {
 			w := newWorld(t, twoEngines, []string{"a", "b"}, nil)
 			w.engines["b"].setDown(refused)
 			report, err := w.fleet.Check(context.Background(), engine.CheckOptions{Names: tt.names})
+			// Whatever the check asked, what each engine answered is kept.
+			for _, st := range w.fleet.States() {
+				if st.Host == "b" && (st.Err == nil || st.At.IsZero()) || st.Host == "a" && st.Err != nil {
+					t.Errorf("Check %q: engine %s's state: got %v at %v, want a answering and b down", tt.names, st.Host, st.Err, st.At)
+				}
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Check %q: got error %v, want one saying %q", tt.names, err, tt.wantErr)
