@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -109,9 +110,13 @@ func call(t *testing.T, method, url, auth, contentType, body string) (int, strin
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	// How the request went out, for a failure to say.
+	var conn httptrace.GotConnInfo
+	sent := time.Now()
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { conn = i }}))
 	resp, err := (&http.Client{Timeout: 3 * time.Minute}).Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("%s %s: %v (after %s, on a connection reused=%t, idle for %s before)", method, url, err, time.Since(sent).Round(time.Millisecond), conn.Reused, conn.IdleTime)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
