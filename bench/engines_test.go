@@ -81,7 +81,8 @@ func BenchmarkManyEngines(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		checked := proxy.Traffic().Total(clientCutover)
+		checkTraffic := proxy.Traffic()
+		checked := checkTraffic.Total(clientCutover)
 		if n := strings.Count(string(check.Stdout), "outdated"); n < benchEngines*benchEngineContainers {
 			b.Fatalf("check: %d containers outdated, want %d:\n%s", n, benchEngines*benchEngineContainers, check.Stdout)
 		}
@@ -95,6 +96,8 @@ func BenchmarkManyEngines(b *testing.B) {
 			b.Fatalf("update: want %q in its summary:\n%s", want, update.Stdout)
 		}
 		b.ReportMetric(float64(checked), "check-registry-requests")
+		b.ReportMetric(float64(checkTraffic.Kind(clientCutover, kindPing)), "check-pings")
+		b.ReportMetric(float64(checkTraffic.Kind(clientCutover, kindManifestHd)), "check-manifest-HEADs")
 		b.ReportMetric(check.Wall.Seconds(), "check-s")
 		b.ReportMetric(float64(traffic.Total(clientCutover)), "update-registry-requests")
 		b.ReportMetric(float64(traffic.Pulls()), "engine-pulls")
