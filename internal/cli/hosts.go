@@ -45,6 +45,9 @@ func (g *globalOptions) hostSpecs() ([]hostSpec, error) {
 		if s.addr == "" {
 			return nil, fmt.Errorf("%s %q: no engine address (want NAME=ADDRESS or ADDRESS, e.g. web1=tcp://10.0.0.5:2376)", source, e)
 		}
+		if !strings.Contains(s.addr, "://") {
+			return nil, fmt.Errorf("%s %q: %q is not an engine address (want unix://PATH, tcp://HOST:PORT or ssh://USER@HOST)", source, e, s.addr)
+		}
 		if err := fleet.CheckName(s.name); err != nil {
 			return nil, fmt.Errorf("%s %q: %w", source, e, err)
 		}
