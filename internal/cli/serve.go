@@ -78,14 +78,9 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 		return err
 	}
 
-	var met *metrics.Metrics
-	var d *daemon.Daemon
-	met = metrics.New(func() float64 {
-		if d == nil {
-			return 0
-		}
-		return float64(d.Skipped())
-	})
+	met := metrics.New()
+	// The policy reads the toggles in the store that open opens: it is set
+	// right after, and the engines ask it only from their first check on.
 	var policy daemon.Policy
 	a, err := g.open(ctx, wiring{
 		log:                 log,
@@ -148,13 +143,14 @@ func runServe(cmd *cobra.Command, g *globalOptions, o *serveOptions, names []str
 	if !o.runOnce {
 		observers = append(observers, snap)
 	}
-	d = daemon.New(a.fleet, daemon.Options{
+	d := daemon.New(a.fleet, daemon.Options{
 		Filter: filter, Policy: policy,
 		MonitorOnly: o.monitorOnly, LabelTakePrecedence: o.labelTakePrecedence, NoPull: o.noPull,
 		Apply: engine.ApplyOptions{Cleanup: o.cleanup, NoRestart: o.noRestart, ReviveStopped: o.reviveStopped, RemoveVolumes: o.removeVolumes},
 		// --run-once updates as it did in Watchtower, API mode or not.
 		CheckOnlyWhenScheduled: o.httpAPIUpdate && !o.httpAPIPeriodicPolls && !o.runOnce,
 	}, log, tracker, observers...)
+	met.CountSkippedScans(func() float64 { return float64(d.Skipped()) })
 	defer shutdown(a, d, o.shutdownTimeout, log)
 
 	for _, w := range warnings {

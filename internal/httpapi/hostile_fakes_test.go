@@ -285,7 +285,7 @@ func newHostileServer(t testing.TB, o hostileOptions) *hostileServer {
 		deployer: &hostileDeployer{rec: rec},
 		jobs:     &hostileJobs{rec: rec, m: map[string][]byte{}},
 		logs:     &hostileLog{},
-		metrics:  metrics.New(func() float64 { return 0 }),
+		metrics:  metrics.New(),
 	}
 	creds, err := session.NewCredentials(hostileUser, hostilePassword, "")
 	if err != nil {

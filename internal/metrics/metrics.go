@@ -29,17 +29,24 @@ type Metrics struct {
 	// lone names the engine when cutover watches one: its updates carry
 	// no engine's name of their own.
 	lone atomic.Pointer[string]
+	// skipped counts the triggers folded into a pass already queued.
+	skipped atomic.Pointer[func() float64]
 }
 
-// New registers the collectors. skippedScans reports triggers that were
-// folded into a pass already queued.
-func New(skippedScans func() float64) *Metrics {
+// New registers the collectors; watchtower_scans_skipped reads 0 until
+// CountSkippedScans says where the count is.
+func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.scanned = prometheus.NewGauge(prometheus.GaugeOpts{Name: "watchtower_containers_scanned", Help: "Containers scanned in the last pass."})
 	m.updated = prometheus.NewGauge(prometheus.GaugeOpts{Name: "watchtower_containers_updated", Help: "Containers updated, or found outdated and left so, in the last pass (Watchtower's count)."})
 	m.failed = prometheus.NewGauge(prometheus.GaugeOpts{Name: "watchtower_containers_failed", Help: "Containers whose update failed in the last pass."})
 	m.scans = prometheus.NewCounter(prometheus.CounterOpts{Name: "watchtower_scans_total", Help: "Passes run."})
-	m.skippedScans = prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "watchtower_scans_skipped", Help: "Triggers that joined a pass already queued, rather than running one of their own."}, skippedScans)
+	m.skippedScans = prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "watchtower_scans_skipped", Help: "Triggers that joined a pass already queued, rather than running one of their own."}, func() float64 {
+		if f := m.skipped.Load(); f != nil {
+			return (*f)()
+		}
+		return 0
+	})
 	// host names the engine the container runs on (see NameEngine).
 	m.updateDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cutover_update_duration_seconds", Help: "Time one container's update took, pull excluded.", Buckets: []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120}}, []string{"host"})
 	m.rollbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cutover_rollbacks_total", Help: "Updates rolled back to the old container."}, []string{"host"})
@@ -66,6 +73,10 @@ func (m *Metrics) PassFinished(_ context.Context, r daemon.Report, _ engine.Repo
 	m.updated.Set(float64(updatedOrStale(r)))
 	m.failed.Set(float64(r.Failed))
 }
+
+// CountSkippedScans reads watchtower_scans_skipped from count: the
+// triggers that joined a pass already queued (daemon.Daemon.Skipped).
+func (m *Metrics) CountSkippedScans(count func() float64) { m.skipped.Store(&count) }
 
 // NameEngine names the one engine cutover watches, for the host label of
 // its updates; among several, each update names its engine.

@@ -47,7 +47,7 @@ func TestContainersUpdatedCountsStale(t *testing.T) {
 		{"nothing outdated", daemon.Report{Summary: engine.Summary{Scanned: 2}}, "watchtower_containers_updated 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := New(func() float64 { return 0 })
+			m := New()
 			m.PassFinished(context.Background(), tc.r, engine.Report{})
 			if got := scrape(t, m); !strings.Contains(got, "\n"+tc.want+"\n") {
 				t.Errorf("after a pass with %+v and stale %d: want a line %q in\n%s", tc.r.Outcomes, len(tc.r.Stale), tc.want, got)
@@ -59,7 +59,7 @@ func TestContainersUpdatedCountsStale(t *testing.T) {
 // /v1/metrics carries the Go and process collectors Watchtower's default
 // registry had.
 func TestStandardCollectors(t *testing.T) {
-	got := scrape(t, New(func() float64 { return 0 }))
+	got := scrape(t, New())
 	for _, want := range []string{"go_goroutines ", "go_memstats_alloc_bytes ", "process_resident_memory_bytes ", "process_cpu_seconds_total ", "watchtower_scans_total 0"} {
 		if !strings.Contains(got, "\n"+want) {
 			t.Errorf("metrics: want a line starting %q in\n%s", want, got)
@@ -70,7 +70,7 @@ func TestStandardCollectors(t *testing.T) {
 // Rollbacks and update durations count whichever surface asked for the
 // update: a deploy's rollback is one as a pass's is.
 func TestUpdatesCountFromEverySurface(t *testing.T) {
-	m := New(func() float64 { return 0 })
+	m := New()
 	m.UpdateFinished(engine.Outcome{Container: "deployed", Result: engine.ResultRolledBack})
 	m.UpdateFinished(engine.Outcome{Container: "from-the-dashboard", Result: engine.ResultUpdated, Duration: 3 * time.Second})
 	m.UpdateFinished(engine.Outcome{Container: "skipped", Result: engine.ResultSkipped})
@@ -86,7 +86,7 @@ func TestUpdatesCountFromEverySurface(t *testing.T) {
 // cutover_engine_up says which engines answered; a lone engine's updates
 // carry the name it was given.
 func TestMetricsNameTheEngine(t *testing.T) {
-	m := New(func() float64 { return 0 })
+	m := New()
 	m.WatchEngines(func() []EngineState { return []EngineState{{Host: "web1", Up: true}, {Host: "web2", Up: false}} })
 	m.UpdateFinished(engine.Outcome{Host: "web1", Container: "app", Result: engine.ResultRolledBack})
 	m.UpdateFinished(engine.Outcome{Host: "web2", Container: "app", Result: engine.ResultUpdated, Duration: time.Second})
@@ -98,10 +98,22 @@ func TestMetricsNameTheEngine(t *testing.T) {
 		}
 	}
 
-	lone := New(func() float64 { return 0 })
+	lone := New()
 	lone.NameEngine("nas")
 	lone.UpdateFinished(engine.Outcome{Container: "app", Result: engine.ResultRolledBack})
 	if got := scrape(t, lone); !strings.Contains(got, "\n"+`cutover_rollbacks_total{host="nas"} 1`+"\n") {
 		t.Errorf("metrics of the one engine named nas: want its rollback under host nas in\n%s", got)
+	}
+}
+
+// watchtower_scans_skipped reads 0 until the daemon's count is given.
+func TestSkippedScansReadTheirCount(t *testing.T) {
+	m := New()
+	if got := scrape(t, m); !strings.Contains(got, "\nwatchtower_scans_skipped 0\n") {
+		t.Errorf("before a count is given: want watchtower_scans_skipped 0 in\n%s", got)
+	}
+	m.CountSkippedScans(func() float64 { return 3 })
+	if got := scrape(t, m); !strings.Contains(got, "\nwatchtower_scans_skipped 3\n") {
+		t.Errorf("with the count given: want watchtower_scans_skipped 3 in\n%s", got)
 	}
 }
