@@ -30,6 +30,20 @@ func world(t *testing.T) (*fakeRuntime, *fakeRegistry, *Engine) {
 	return rt, reg, New(rt, reg, nil, nil, fastOptions())
 }
 
+// journaledWorld is world with a journal in memory, and the options tune
+// changes.
+func journaledWorld(t *testing.T, tune func(*Options)) (*fakeRuntime, *fakeRegistry, *memJournal, *Engine) {
+	t.Helper()
+	rt, reg, _ := world(t)
+	j := &memJournal{}
+	opts := fastOptions()
+	opts.Journal = j
+	if tune != nil {
+		tune(&opts)
+	}
+	return rt, reg, j, New(rt, reg, nil, nil, opts)
+}
+
 func TestCheckGroupsByImageWithOneRequestPerImage(t *testing.T) {
 	rt, reg, e := world(t)
 	rt.addImage("nginx", "sha256:ng", digestV2)

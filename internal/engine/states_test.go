@@ -185,11 +185,7 @@ func TestDependantRecreatedOnItsTag(t *testing.T) {
 }
 
 func TestHealthySwapIsFinalWhenTheOldContainerCannotBeRemoved(t *testing.T) {
-	rt, reg, _ := world(t)
-	j := &memJournal{}
-	opts := fastOptions()
-	opts.Journal = j
-	e := New(rt, reg, nil, nil, opts)
+	rt, reg, j, e := journaledWorld(t, nil)
 	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
 	// Refused at each of the swap's three tries.
 	rt.failOn("remove", "a000000000000000", errors.New("device or resource busy"), 3)
@@ -239,15 +235,13 @@ func TestStaleLeftoverIsSettledBeforeTheNextSwap(t *testing.T) {
 }
 
 func TestRecoveryTakesOnlyNotFoundAsAbsence(t *testing.T) {
-	rt, reg, _ := world(t)
-	j := &memJournal{}
-	opts := fastOptions()
-	opts.Journal = j
-	opts.AfterStep = func(s SwapStep) {
-		if s == StepNewStarted {
-			panic(crash{})
+	rt, reg, j, e := journaledWorld(t, func(o *Options) {
+		o.AfterStep = func(s SwapStep) {
+			if s == StepNewStarted {
+				panic(crash{})
+			}
 		}
-	}
+	})
 	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
 	func() {
 		defer func() {
@@ -255,7 +249,7 @@ func TestRecoveryTakesOnlyNotFoundAsAbsence(t *testing.T) {
 				panic(v)
 			}
 		}()
-		New(rt, reg, nil, nil, opts).Deploy(context.Background(), DeployRequest{Container: "app", Image: "127.0.0.1:5000/app"}, nil)
+		e.Deploy(context.Background(), DeployRequest{Container: "app", Image: "127.0.0.1:5000/app"}, nil)
 	}()
 	// The engine stumbles on the old container: nothing may be removed.
 	rt.failOn("inspect", "a000000000000000", errEngineBusy, 1)
@@ -478,11 +472,7 @@ func TestNewContainerCreatedAfterItsProcessDiedIsALeftoverOfItsSwap(t *testing.T
 // tried again: the swap ends with the old container gone, nothing left for
 // a later recovery.
 func TestARefusedRemovalOfTheOldContainerIsTriedAgain(t *testing.T) {
-	rt, reg, _ := world(t)
-	j := &memJournal{}
-	opts := fastOptions()
-	opts.Journal = j
-	e := New(rt, reg, nil, nil, opts)
+	rt, _, j, e := journaledWorld(t, nil)
 	rt.addContainer(Container{ID: "a000000000000000", Name: "app", Image: "127.0.0.1:5000/app", ImageID: "sha256:img1"})
 	rt.failOn("remove", "a000000000000000", errors.New("device or resource busy"), 1)
 	if o := updateOne(t, e, ApplyOptions{}); o.Result != ResultUpdated {
