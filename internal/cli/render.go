@@ -55,18 +55,13 @@ type versionJSON struct {
 }
 
 func versionsOf(cs engine.ContainerStatus, checkedAt time.Time) versionJSON {
-	v := versionJSON{Policy: string(cs.Policy), CurrentVersion: cs.CurrentVersion, Pinned: cs.Pinned, Held: cs.Held != nil, Skipped: cs.Skipped()}
-	if cs.Held != nil {
-		v.HeldReason = cs.Held.Reason
+	v := cs.Versions(checkedAt)
+	return versionJSON{
+		Policy: string(v.Policy), CurrentVersion: v.CurrentVersion, OfferedVersion: v.OfferedVersion,
+		OfferedReference: v.OfferedReference, OfferedDigest: v.OfferedDigest, OfferedCreated: rfc3339(v.OfferedCreated),
+		CooldownUntil: rfc3339(v.CooldownUntil), ReleaseURL: v.ReleaseURL, Pinned: v.Pinned, Held: v.Held,
+		Skipped: v.Skipped, HeldReason: v.HeldReason,
 	}
-	if o := cs.Offer; o != nil {
-		v.OfferedVersion, v.OfferedReference, v.OfferedDigest, v.ReleaseURL = o.Version, o.Reference, o.Digest, o.ReleaseURL
-		v.OfferedCreated = rfc3339(o.Created)
-		if o.Cooling(checkedAt) {
-			v.CooldownUntil = rfc3339(o.CooldownUntil)
-		}
-	}
-	return v
 }
 
 func rfc3339(t time.Time) string {

@@ -197,3 +197,39 @@ func (cs ContainerStatus) Why() string {
 // Skipped reports whether a person skipped the offered version (a hold
 // cutover made after a rollback is not a skip).
 func (cs ContainerStatus) Skipped() bool { return cs.Held != nil && cs.Held.By != "" }
+
+// Versions is what a container runs and is offered, by version, as every
+// surface shows it.
+type Versions struct {
+	Policy           policy.Policy
+	CurrentVersion   string
+	OfferedVersion   string
+	OfferedReference string
+	OfferedDigest    string
+	// OfferedCreated is when the offered image was built; zero when unknown.
+	OfferedCreated time.Time
+	// CooldownUntil is when the offered version's cooldown ends; zero when
+	// it is not cooling down.
+	CooldownUntil time.Time
+	ReleaseURL    string
+	Pinned        bool
+	Held          bool
+	Skipped       bool
+	HeldReason    string
+}
+
+// Versions describes cs as of the check at checkedAt: a cooldown shows when
+// it lasted past the check.
+func (cs ContainerStatus) Versions(checkedAt time.Time) Versions {
+	v := Versions{Policy: cs.Policy, CurrentVersion: cs.CurrentVersion, Pinned: cs.Pinned, Held: cs.Held != nil, Skipped: cs.Skipped()}
+	if cs.Held != nil {
+		v.HeldReason = cs.Held.Reason
+	}
+	if o := cs.Offer; o != nil {
+		v.OfferedVersion, v.OfferedReference, v.OfferedDigest, v.ReleaseURL, v.OfferedCreated = o.Version, o.Reference, o.Digest, o.ReleaseURL, o.Created
+		if o.Cooling(checkedAt) {
+			v.CooldownUntil = o.CooldownUntil
+		}
+	}
+	return v
+}

@@ -31,21 +31,13 @@ type itemVersionsJSON struct {
 // itemVersions describes cs as of the check at checkedAt: a cooldown is
 // shown when it lasted past the check.
 func itemVersions(cs engine.ContainerStatus, checkedAt time.Time) itemVersionsJSON {
-	v := itemVersionsJSON{
-		CurrentVersion: cs.CurrentVersion, Skipped: cs.Skipped(), Held: cs.Held != nil, Pinned: cs.Pinned,
-		Policy: string(cs.Policy), Reason: cs.Why(),
+	v := cs.Versions(checkedAt)
+	return itemVersionsJSON{
+		CurrentVersion: v.CurrentVersion, OfferedVersion: v.OfferedVersion, OfferedReference: v.OfferedReference,
+		OfferedDigest: v.OfferedDigest, OfferedCreated: timeJSON(v.OfferedCreated), CooldownUntil: timeJSON(v.CooldownUntil),
+		Skipped: v.Skipped, Held: v.Held, HeldReason: v.HeldReason, Pinned: v.Pinned, ReleaseURL: v.ReleaseURL,
+		Policy: string(v.Policy), Reason: cs.Why(),
 	}
-	if cs.Held != nil {
-		v.HeldReason = cs.Held.Reason
-	}
-	if o := cs.Offer; o != nil {
-		v.OfferedVersion, v.OfferedReference, v.OfferedDigest, v.ReleaseURL = o.Version, o.Reference, o.Digest, o.ReleaseURL
-		v.OfferedCreated = timeJSON(o.Created)
-		if o.Cooling(checkedAt) {
-			v.CooldownUntil = timeJSON(o.CooldownUntil)
-		}
-	}
-	return v
 }
 
 func timeJSON(t time.Time) string {
