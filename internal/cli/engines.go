@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/httpapi"
 	"github.com/cutover/cutover/internal/metrics"
 )
@@ -35,16 +36,14 @@ func (a *app) changes(ctx context.Context) <-chan struct{} {
 type enginePings struct{ a *app }
 
 func (p enginePings) PingEach(ctx context.Context) []httpapi.EngineAnswer {
-	out := make([]httpapi.EngineAnswer, len(p.a.members))
-	done := make(chan struct{})
-	for i, m := range p.a.members {
-		go func() {
-			out[i] = httpapi.EngineAnswer{Host: m.spec.name, Err: m.rt.Ping(ctx)}
-			done <- struct{}{}
-		}()
-	}
-	for range p.a.members {
-		<-done
+	return answers(p.a.fleet.PingEach(ctx))
+}
+
+// answers are the fleet's states as the HTTP API shows them.
+func answers(states []fleet.State) []httpapi.EngineAnswer {
+	out := make([]httpapi.EngineAnswer, len(states))
+	for i, s := range states {
+		out[i] = httpapi.EngineAnswer{Host: s.Host, Err: s.Err, At: s.At}
 	}
 	return out
 }
@@ -77,13 +76,7 @@ func (a *app) engineStates() []metrics.EngineState {
 
 // EngineStates is what each engine answered the last time it was asked,
 // for the dashboard.
-func (a *app) EngineStates() []httpapi.EngineAnswer {
-	var out []httpapi.EngineAnswer
-	for _, s := range a.fleet.States() {
-		out = append(out, httpapi.EngineAnswer{Host: s.Host, Err: s.Err, At: s.At})
-	}
-	return out
-}
+func (a *app) EngineStates() []httpapi.EngineAnswer { return answers(a.fleet.States()) }
 
 // PruneDanglingImages prunes the dangling images of every engine: each
 // removed image is named ENGINE/ID among several. An engine that fails

@@ -25,9 +25,6 @@ type CheckOptions struct {
 	// along: the other members of a selected container's unit are checked
 	// too when it returns true for them. Default: all.
 	Watched func(Container) bool
-	// Known are registry answers already known (a resync's), reused
-	// instead of asking again.
-	Known Remote
 }
 
 // Check compares every selected container's image with its registry, with one
@@ -45,7 +42,7 @@ func (e *Engine) Check(ctx context.Context, opts CheckOptions) (Report, error) {
 		containers = slices.DeleteFunc(containers, func(c Container) bool { return !opts.Admit(c) })
 	}
 	containers, joined := e.joinUnits(listed, containers, opts.Watched)
-	report, err := e.CheckContainers(ctx, containers, opts.Known)
+	report, err := e.CheckContainers(ctx, containers, Remote{})
 	markJoined(&report, joined)
 	return report, err
 }

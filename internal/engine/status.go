@@ -86,15 +86,6 @@ type HostState struct {
 	Err error
 }
 
-// HostOf names the engine c runs on among those the report went over: its
-// Host, or the one engine's when the report went over one.
-func (r Report) HostOf(c Container) string {
-	if c.Host == "" && len(r.Hosts) == 1 {
-		return r.Hosts[0].Host
-	}
-	return c.Host
-}
-
 // Merge folds reports of different engines into one: containers of the
 // same image in one group, whichever engine runs them; the registry's
 // answers of all; checked when the earliest was.

@@ -31,7 +31,7 @@ func (e *AmbiguousError) Unwrap() error { return engine.ErrInvalid }
 // Check checks every engine at once, each with opts, and merges their
 // reports; Report.Hosts says which engine could not be checked, and why.
 // Names in opts.Names are ENGINE/NAME, or a bare name that exactly one
-// engine has (see Locate). Check fails only when no engine could be
+// engine has (see locate). Check fails only when no engine could be
 // checked, or a name does not resolve. Registry answers are shared among
 // the engines for the length of the check.
 func (f *Fleet) Check(ctx context.Context, opts engine.CheckOptions) (engine.Report, error) {

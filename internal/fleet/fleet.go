@@ -85,6 +85,19 @@ func New(members ...Member) (*Fleet, error) {
 	return f, nil
 }
 
+// PingEach asks every engine at once whether it answers, and keeps what
+// each said (States). A member that cannot be asked counts as answering.
+func (f *Fleet) PingEach(ctx context.Context) []State {
+	errs := make([]error, len(f.members))
+	f.each(func(i int, m Member) {
+		if m.Ping != nil {
+			errs[i] = m.Ping(ctx)
+		}
+	})
+	f.note(errs)
+	return f.States()
+}
+
 // States returns what each engine answered the last time it was asked, in
 // member order.
 func (f *Fleet) States() []State {
@@ -106,9 +119,6 @@ func (f *Fleet) note(errs []error, asked ...[]bool) {
 		f.states[i].Err, f.states[i].At = errs[i], now
 	}
 }
-
-// Members returns the fleet's engines in order.
-func (f *Fleet) Members() []Member { return slices.Clone(f.members) }
 
 // Names returns the engines' names in order.
 func (f *Fleet) Names() []string {
@@ -151,14 +161,6 @@ func (f *Fleet) Member(host string) (Member, error) {
 		return Member{}, fmt.Errorf("%w: no engine named, and there are several: %s", engine.ErrInvalid, strings.Join(f.Names(), ", "))
 	}
 	return Member{}, &UnknownHostError{Host: host, Hosts: f.Names()}
-}
-
-// HostOf names the engine c runs on: its Host, or the one engine's.
-func (f *Fleet) HostOf(c engine.Container) string {
-	if c.Host == "" && len(f.members) == 1 {
-		return f.members[0].Name
-	}
-	return c.Host
 }
 
 // each runs fn once per member, all at once, and waits for them all.

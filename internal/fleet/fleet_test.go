@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -153,7 +154,33 @@ func TestMember(t *testing.T) {
 	if m, err := one.fleet.Member(""); err != nil || m.Name != engine.LocalHost {
 		t.Errorf(`Member("") of one: got %q, %v; want the one engine`, m.Name, err)
 	}
-	if got := one.fleet.HostOf(engine.Container{Name: "web"}); got != engine.LocalHost {
-		t.Errorf("HostOf a container of the one engine: got %q, want %q", got, engine.LocalHost)
+}
+
+// PingEach asks every engine and keeps what each said, for /health and
+// the dashboard; a member that cannot be asked counts as answering.
+func TestPingEach(t *testing.T) {
+	refused := errors.New("connection refused")
+	mk := func(name string, ping func(context.Context) error) Member {
+		return Member{Name: name, Engine: engine.New(newFakeEngine(), newCountingRegistry(nil), nil, nil, engine.Options{Host: name}), Ping: ping}
+	}
+	f, err := New(
+		mk("a", func(context.Context) error { return nil }),
+		mk("b", func(context.Context) error { return refused }),
+		mk("c", nil),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.States() {
+		if s.Err != nil || !s.At.IsZero() {
+			t.Errorf("engine %s before any ask: got %v at %v, want never asked", s.Host, s.Err, s.At)
+		}
+	}
+	got := f.PingEach(context.Background())
+	if len(got) != 3 || got[0].Err != nil || !errors.Is(got[1].Err, refused) || got[2].Err != nil || got[1].At.IsZero() {
+		t.Errorf("PingEach: got %+v, want a and c answering, b refused, each with the time asked", got)
+	}
+	if s := f.States(); !errors.Is(s[1].Err, refused) {
+		t.Errorf("States after PingEach: got %+v, want b's refusal kept", s)
 	}
 }
