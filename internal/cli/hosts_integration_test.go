@@ -166,18 +166,20 @@ func TestIntegrationEngineStopsMidPass(t *testing.T) {
 	ref, _, pushV2 := imagePair(t, testenv.PlainRegistry, testenv.ImageSpec{})
 	name := testenv.Name(t, "midpass")
 	v1 := map[*testenv.PrivateEngine]string{}
+	// v2 has no healthcheck: each gate is the grace period. b's container
+	// asks for a long one, to be stopped while its swap waits in it
+	// whatever the load; a's passes after the global second.
+	grace := map[*testenv.PrivateEngine][]string{b: {"--label", "cutover.health-grace=5m"}}
 	for _, e := range []*testenv.PrivateEngine{a, b} {
 		e.Docker(t, "pull", "-q", ref)
 		v1[e] = e.Docker(t, "image", "inspect", "--format", "{{.Id}}", ref)
-		e.Docker(t, "run", "-d", "--name", name, "--restart", "unless-stopped", ref)
+		e.Docker(t, append(append([]string{"run", "-d", "--name", name, "--restart", "unless-stopped"}, grace[e]...), ref)...)
 	}
 	pushV2(testenv.ImageSpec{})
 
 	data := t.TempDir()
 	hosts := []string{"--data-dir", data, "--host", "a=" + a.Host, "--host", "b=" + b.Host}
-	// v2 has no healthcheck: the gate is the grace period, long enough to
-	// stop b while its swap waits in it.
-	cmd := exec.Command(binary(t), append(hosts, "--health-grace", "8s", "update")...)
+	cmd := exec.Command(binary(t), append(hosts, "--health-grace", "1s", "update")...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
