@@ -97,6 +97,11 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// callClient opens a connection per request, as a script's curl does: a
+// kept-alive connection can outlive the cutover container it reached (a
+// restart, a self-update), and a POST sent on it is not retried.
+var callClient = &http.Client{Timeout: 3 * time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
+
 // call sends a request with the given Authorization header value.
 func call(t *testing.T, method, url, auth, contentType, body string) (int, string) {
 	t.Helper()
@@ -114,7 +119,7 @@ func call(t *testing.T, method, url, auth, contentType, body string) (int, strin
 	var conn httptrace.GotConnInfo
 	sent := time.Now()
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { conn = i }}))
-	resp, err := (&http.Client{Timeout: 3 * time.Minute}).Do(req)
+	resp, err := callClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v (after %s, on a connection reused=%t, idle for %s before)", method, url, err, time.Since(sent).Round(time.Millisecond), conn.Reused, conn.IdleTime)
 	}
