@@ -117,14 +117,43 @@ func BuildAndPush(t testing.TB, spec ImageSpec) (ref string, digest string) {
 	if registryHost(spec.Repo) == AuthRegistry {
 		push.config = login(t)
 	}
-	out, err := runDocker(ctx, push, "push", ref)
+	// docker push sends what the tag names when it starts: a cutover swap
+	// on the same engine may have pointed the tag back at the image it
+	// planned since the load. The push is checked against the image loaded,
+	// and made again if it sent another.
+	for try := 1; ; try++ {
+		out, err := runDocker(ctx, push, "push", ref)
+		if err != nil {
+			t.Fatalf("BuildAndPush %s: %v", ref, err)
+		}
+		digest := ""
+		if m := pushedDigest.FindStringSubmatch(out); m != nil {
+			digest = m[1]
+		} else {
+			digest = repoDigest(t, ref, spec.Repo)
+		}
+		if pushedImage(t, imageID, spec.Repo, digest) || try == 5 {
+			return ref, digest
+		}
+		if _, err := runDocker(ctx, dockerOpts{}, "tag", imageID, ref); err != nil {
+			t.Fatalf("BuildAndPush %s: tag again: %v", ref, err)
+		}
+	}
+}
+
+// pushedImage reports whether the manifest digest pushed to repo is that of
+// image: the engine records a push among the image's RepoDigests.
+func pushedImage(t testing.TB, image, repo, digest string) bool {
+	t.Helper()
+	out, err := shared().TryDocker("image", "inspect", "--format", "{{json .RepoDigests}}", image)
 	if err != nil {
-		t.Fatalf("BuildAndPush %s: %v", ref, err)
+		return false
 	}
-	if m := pushedDigest.FindStringSubmatch(out); m != nil {
-		return ref, m[1]
+	var digests []string
+	if json.Unmarshal([]byte(out), &digests) != nil {
+		return false
 	}
-	return ref, repoDigest(t, ref, spec.Repo)
+	return slices.Contains(digests, repo+"@"+digest)
 }
 
 // repoDigest is the fallback when push output changes format: the engine
