@@ -102,7 +102,7 @@ func NewPrivateEngine(t testing.TB, opts ...PrivateOption) *PrivateEngine {
 			}
 		}
 		for _, dir := range []string{e.dataDir, e.runDir} {
-			if err := os.RemoveAll(dir); err != nil {
+			if err := removeEngineDir(dir); err != nil {
 				t.Errorf("removing the private engine's %s: %v", dir, err)
 			}
 		}
@@ -251,4 +251,39 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// removeEngineDir removes a stopped engine's directory. An engine stopped
+// while it had containers (as a test stops one mid-swap) can leave their
+// overlay mounts behind for a moment: they are detached, and the removal
+// tried again.
+func removeEngineDir(dir string) error {
+	var err error
+	for try := range 5 {
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		for _, m := range mountsUnder(dir) {
+			_ = syscall.Unmount(m, syscall.MNT_DETACH)
+		}
+		time.Sleep(time.Duration(try+1) * 200 * time.Millisecond)
+	}
+	return err
+}
+
+// mountsUnder lists the mount points below dir, deepest first.
+func mountsUnder(dir string) []string {
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
+			out = append(out, f[1])
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
 }
